@@ -1,0 +1,17 @@
+/**
+ * Every provider Lockstep can connect to, by kind. Adding a provider = adding its folder and one line here.
+ */
+import type { ProviderModule } from './types.js';
+import { demoProvider } from './demo/index.js';
+
+const modules: ProviderModule[] = [demoProvider];
+
+export const providerKinds = modules.map((m) => m.kind);
+
+export function providerModule(kind: string): ProviderModule | undefined {
+  return modules.find((m) => m.kind === kind);
+}
+
+export function listProviderModules(): readonly ProviderModule[] {
+  return modules;
+}

@@ -1,0 +1,154 @@
+/**
+ * The contract every access-control provider adapter implements.
+ *
+ * The engine speaks only this interface. An adapter translates it into the provider's own published
+ * HTTP API and declares, through `capabilities`, which parts of the model the provider has: a provider
+ * with users and access groups (Gallagher, the demo) gets createUser + createGrant per group; a lock
+ * without users (Nuki keypad) gets createGrant carrying the PIN.
+ */
+
+export interface ProviderCapabilities {
+  /** Targets are groups/zones a user is made a member of (vs individual locks). */
+  accessGroups: boolean;
+  /** The provider keeps a user/cardholder record that grants hang off. */
+  providerUsers: boolean;
+  /** Grants carry a from/until window enforced by the provider. */
+  membershipWindows: boolean;
+  /** The PIN is a property of the provider user (one PIN opens every granted target). */
+  pinOnUser: boolean;
+  /** The PIN is written to each lock as part of the grant. */
+  pinOnLock: boolean;
+  /** PINs are computed offline and cannot be withdrawn once issued. */
+  offlineAlgorithmicPin: boolean;
+  mobileCredential: boolean;
+  urlKey: boolean;
+  pulseOpen: boolean;
+  /** A grant can be withdrawn before its end (false for offline algorithmic PINs). */
+  revocable: boolean;
+}
+
+export interface PinRules {
+  /** Length Lockstep generates. */
+  length: number;
+  minLength: number;
+  maxLength: number;
+  /** Digits a keypad accepts, e.g. "0123456789" or "123456789" (no zero). */
+  allowedDigits: string;
+  /** Codes must not start with these (often reserved for duress/admin codes). */
+  bannedPrefixes: string[];
+}
+
+export type TargetKind = 'access-group' | 'zone' | 'door' | 'lock';
+
+export interface AccessTarget {
+  ref: string;
+  name: string;
+  description?: string;
+  kind: TargetKind;
+  /** Target-specific tightening of the provider's PIN rules. */
+  pinRules?: Partial<PinRules>;
+}
+
+/** Who Lockstep is asking the provider to know about. In privacy mode only `key` and a pseudonym leave Lockstep. */
+export interface ProviderIdentity {
+  /** Stable, unique per person per integration; stored on the provider so a crashed create can be adopted. */
+  key: string;
+  displayName: string;
+  email?: string;
+  phone?: string;
+}
+
+/** Epoch milliseconds; `endsAt` null means open-ended (a subscription without an end date). */
+export interface AccessWindow {
+  startsAt: number;
+  endsAt: number | null;
+}
+
+export interface ObservedGrant {
+  ref: string;
+  targetRef: string;
+  window: AccessWindow;
+}
+
+export interface ObservedUser {
+  ref: string;
+  key: string;
+  /** Provider's notion of whether the user's PIN is set; undefined when the provider cannot say. */
+  hasPin?: boolean;
+}
+
+export interface Observation {
+  user: ObservedUser | null;
+  grants: ObservedGrant[];
+}
+
+export interface GrantInput {
+  userRef?: string;
+  identity: ProviderIdentity;
+  targetRef: string;
+  window: AccessWindow;
+  /** Present for providers where the PIN travels with the grant (pinOnLock). */
+  pin?: string;
+}
+
+export interface ProviderAdapter {
+  readonly kind: string;
+  readonly capabilities: ProviderCapabilities;
+  readonly pinRules: PinRules;
+
+  /** Throws ProviderError('auth', …) with an admin-readable message on bad credentials. */
+  testConnection(): Promise<void>;
+  listTargets(): Promise<AccessTarget[]>;
+
+  /** Find a user this integration created earlier, by the stable key. */
+  findUser(key: string): Promise<ObservedUser | null>;
+  createUser(identity: ProviderIdentity): Promise<{ ref: string }>;
+  deleteUser(userRef: string): Promise<void>;
+  setUserPin(userRef: string, pin: string): Promise<void>;
+
+  createGrant(input: GrantInput): Promise<{ ref: string }>;
+  updateGrant(input: GrantInput & { grantRef: string }): Promise<void>;
+  deleteGrant(input: { userRef?: string; grantRef: string; targetRef: string }): Promise<void>;
+
+  /** Read back what the provider actually holds for one person (drift detection, crash adoption). */
+  observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation>;
+
+  /** Releases pooled connections when the integration is reconfigured or Lockstep stops. */
+  close?(): Promise<void>;
+}
+
+export type ProviderErrorKind =
+  /** 5xx, dropped connection, timeout: retry with back-off. */
+  | 'transient'
+  /** 429: retry after the provider's Retry-After; the whole integration pauses. */
+  | 'rate-limited'
+  /** 401/403: credentials are wrong; retrying will not help until an admin fixes them. */
+  | 'auth'
+  /** 404: the object is gone on the provider (deleted by someone else). */
+  | 'not-found'
+  /** 400/409/422: the provider rejected what we sent. */
+  | 'rejected';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'transient' || this.kind === 'rate-limited';
+  }
+}
+
+/** What a provider folder exports so the registry can build adapters from stored settings. */
+export interface ProviderModule {
+  kind: string;
+  label: string;
+  /** Validates and describes the credentials an admin enters (zod-free plain check keeps providers decoupled). */
+  credentialFields: { name: string; label: string; secret: boolean; required: boolean }[];
+  create(config: { baseUrl: string; credentials: Record<string, string>; timeoutMs?: number }): ProviderAdapter;
+}
