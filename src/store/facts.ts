@@ -1,0 +1,182 @@
+/**
+ * Loads the facts desired-state computation needs, scoped to one person and one integration, and
+ * finds the people a broad change (mapping, buffer, plan) may affect.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { BookingFact, Facts, IntegrationFact, PlanFact, SubscriptionFact } from '../domain/facts.js';
+
+/** Bookings that ended longer ago than this cannot hold access any more, whatever the buffers. */
+const PAST_HORIZON_MS = 2 * 24 * 60 * 60 * 1000;
+
+export function integrationFact(row: {
+  id: string;
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  provisionAheadDays: number;
+  status: string;
+}): IntegrationFact {
+  return {
+    id: row.id,
+    bufferBeforeMinutes: row.bufferBeforeMinutes,
+    bufferAfterMinutes: row.bufferAfterMinutes,
+    provisionAheadDays: row.provisionAheadDays,
+    active: row.status === 'active',
+  };
+}
+
+export async function loadPersonFacts(
+  db: Kysely<Database>,
+  integrationId: string,
+  personId: string,
+  now: number,
+): Promise<Facts> {
+  const integration = await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirst();
+  if (!integration) {
+    return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
+  }
+
+  const [companyRows, organised, invited, mappings] = await Promise.all([
+    db.selectFrom('companyMembers').select(['companyId', 'personId']).where('personId', '=', personId).execute(),
+    db
+      .selectFrom('bookings')
+      .selectAll()
+      .where('organiserId', '=', personId)
+      .where('status', '=', 'confirmed')
+      .where('endsAt', '>', now - PAST_HORIZON_MS)
+      .execute(),
+    db
+      .selectFrom('bookings')
+      .innerJoin('bookingInvitees', 'bookingInvitees.bookingId', 'bookings.id')
+      .selectAll('bookings')
+      .where('bookingInvitees.personId', '=', personId)
+      .where('bookings.status', '=', 'confirmed')
+      .where('bookings.endsAt', '>', now - PAST_HORIZON_MS)
+      .execute(),
+    db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).execute(),
+  ]);
+
+  const bookings = new Map<string, BookingFact>();
+  for (const b of organised) bookings.set(b.id, toBookingFact(b, []));
+  for (const b of invited) {
+    const existing = bookings.get(b.id);
+    if (existing) existing.inviteeIds.push(personId);
+    else bookings.set(b.id, toBookingFact(b, [personId]));
+  }
+
+  const companyIds = companyRows.map((r) => r.companyId);
+  const subscriptions = await db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('personId', '=', personId),
+        ...(companyIds.length ? [eb('companyId', 'in', companyIds)] : []),
+      ]),
+    )
+    .execute();
+  const subscriptionFacts: SubscriptionFact[] = subscriptions.map((s) => ({
+    id: s.id,
+    planId: s.planId,
+    personId: s.personId,
+    companyId: s.companyId,
+    startsAt: s.startsAt,
+    endsAt: s.endsAt,
+    cancelledAt: s.cancelledAt,
+  }));
+
+  const plans = await loadPlans(db, [...new Set(subscriptionFacts.map((s) => s.planId))]);
+  const spaceIds = new Set<string>([...bookings.values()].map((b) => b.spaceId));
+  for (const p of plans) for (const s of p.spaceIds) spaceIds.add(s);
+  const spaces = spaceIds.size
+    ? await db
+        .selectFrom('spaces')
+        .select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes'])
+        .where('id', 'in', [...spaceIds])
+        .execute()
+    : [];
+
+  return {
+    bookings: [...bookings.values()],
+    subscriptions: subscriptionFacts,
+    plans,
+    mappings,
+    integrations: [integrationFact(integration)],
+    spaces,
+    companyMembers: companyRows,
+  };
+}
+
+function toBookingFact(
+  b: { id: string; spaceId: string; status: BookingFact['status']; startsAt: number; endsAt: number; bumpInMinutes: number; bumpOutMinutes: number; organiserId: string },
+  inviteeIds: string[],
+): BookingFact {
+  return {
+    id: b.id,
+    spaceId: b.spaceId,
+    status: b.status,
+    startsAt: b.startsAt,
+    endsAt: b.endsAt,
+    bumpInMinutes: b.bumpInMinutes,
+    bumpOutMinutes: b.bumpOutMinutes,
+    organiserId: b.organiserId,
+    inviteeIds,
+  };
+}
+
+async function loadPlans(db: Kysely<Database>, planIds: string[]): Promise<PlanFact[]> {
+  if (planIds.length === 0) return [];
+  const [spaces, targets] = await Promise.all([
+    db.selectFrom('planSpaces').selectAll().where('planId', 'in', planIds).execute(),
+    db.selectFrom('planTargets').selectAll().where('planId', 'in', planIds).execute(),
+  ]);
+  return planIds.map((id) => ({
+    id,
+    spaceIds: spaces.filter((s) => s.planId === id).map((s) => s.spaceId),
+    targets: targets.filter((t) => t.planId === id).map((t) => ({ integrationId: t.integrationId, targetRef: t.targetRef })),
+  }));
+}
+
+/**
+ * Everyone whose access on an integration might change after a broad edit: people with current or
+ * future bookings or subscriptions in the organisation, plus everyone the integration holds now.
+ */
+export async function peopleInScope(db: Kysely<Database>, integrationId: string, now: number): Promise<string[]> {
+  const integration = await db.selectFrom('integrations').select(['organisationId']).where('id', '=', integrationId).executeTakeFirst();
+  if (!integration) return [];
+  const org = integration.organisationId;
+  const since = now - PAST_HORIZON_MS;
+  const rows = await Promise.all([
+    db.selectFrom('bookings').select('organiserId as personId').where('organisationId', '=', org).where('endsAt', '>', since).execute(),
+    db
+      .selectFrom('bookingInvitees')
+      .innerJoin('bookings', 'bookings.id', 'bookingInvitees.bookingId')
+      .select('bookingInvitees.personId')
+      .where('bookings.organisationId', '=', org)
+      .where('bookings.endsAt', '>', since)
+      .execute(),
+    db.selectFrom('subscriptions').select('personId').where('organisationId', '=', org).where('personId', 'is not', null).execute(),
+    db
+      .selectFrom('subscriptions')
+      .innerJoin('companyMembers', 'companyMembers.companyId', 'subscriptions.companyId')
+      .select('companyMembers.personId')
+      .where('subscriptions.organisationId', '=', org)
+      .execute(),
+    db.selectFrom('providerUsers').select('personId').where('integrationId', '=', integrationId).execute(),
+    db.selectFrom('providerGrants').select('personId').where('integrationId', '=', integrationId).execute(),
+  ]);
+  const ids = new Set<string>();
+  for (const list of rows) for (const r of list) if (r.personId) ids.add(r.personId);
+  return [...ids];
+}
+
+/** Integrations of an organisation that still want reconciling (active, or revoking on disconnect). */
+export async function liveIntegrationIds(db: Kysely<Database>, organisationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('integrations')
+    .select('id')
+    .where('organisationId', '=', organisationId)
+    .where('status', '!=', 'disconnected')
+    .execute();
+  return rows.map((r) => r.id);
+}

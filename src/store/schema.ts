@@ -1,0 +1,247 @@
+/**
+ * Table types for Kysely. Column names are camelCase here and snake_case in the database
+ * (CamelCasePlugin). Instants are epoch milliseconds (BIGINT); booleans are 0/1 integers and
+ * JSON is text, so the same rows work on SQLite and PostgreSQL.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface LocationsTable {
+  id: string;
+  organisationId: string;
+  name: string;
+  timeZone: string;
+  createdAt: number;
+}
+
+export interface SpacesTable {
+  id: string;
+  organisationId: string;
+  locationId: string;
+  name: string;
+  kind: string;
+  bufferBeforeMinutes: number | null;
+  bufferAfterMinutes: number | null;
+  createdAt: number;
+}
+
+export interface PeopleTable {
+  id: string;
+  organisationId: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  /** JSON object of source → id. */
+  externalIds: string;
+  createdAt: number;
+}
+
+export interface CompaniesTable {
+  id: string;
+  organisationId: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface CompanyMembersTable {
+  companyId: string;
+  personId: string;
+}
+
+export interface BookingsTable {
+  id: string;
+  organisationId: string;
+  spaceId: string;
+  organiserId: string;
+  title: string | null;
+  status: 'pending' | 'confirmed' | 'cancelled';
+  startsAt: number;
+  endsAt: number;
+  bumpInMinutes: number;
+  bumpOutMinutes: number;
+  source: string;
+  externalId: string | null;
+  sourceVersion: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BookingInviteesTable {
+  bookingId: string;
+  personId: string;
+}
+
+export interface PlansTable {
+  id: string;
+  organisationId: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface PlanSpacesTable {
+  planId: string;
+  spaceId: string;
+}
+
+export interface PlanTargetsTable {
+  planId: string;
+  integrationId: string;
+  targetRef: string;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  organisationId: string;
+  planId: string;
+  personId: string | null;
+  companyId: string | null;
+  startsAt: number;
+  endsAt: number | null;
+  cancelledAt: number | null;
+  createdAt: number;
+}
+
+export type IntegrationStatus = 'active' | 'revoking' | 'disconnected';
+
+export interface IntegrationsTable {
+  id: string;
+  organisationId: string;
+  kind: string;
+  name: string;
+  baseUrl: string;
+  /** SecretBox-sealed JSON of the credentials. */
+  credentialsEnc: string;
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  pinLength: number | null;
+  privacyMode: number;
+  mobileCredentials: number;
+  provisionAheadDays: number;
+  status: IntegrationStatus;
+  /** Set after a 429: no calls to this provider account before this instant. */
+  pausedUntil: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  createdAt: number;
+}
+
+export interface MappingsTable {
+  id: string;
+  organisationId: string;
+  spaceId: string;
+  integrationId: string;
+  targetRef: string;
+  targetName: string | null;
+  createdAt: number;
+}
+
+export interface PinsTable {
+  id: string;
+  integrationId: string;
+  personId: string;
+  pinEnc: string;
+  /** Keyed hash of the PIN: uniqueness without storing it in the clear. */
+  pinHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type AppliedState = 'creating' | 'present' | 'updating' | 'deleting';
+
+export interface ProviderUsersTable {
+  integrationId: string;
+  personId: string;
+  userKey: string;
+  providerRef: string | null;
+  state: AppliedState;
+  /** The pins.id last confirmed on the provider. */
+  pinId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ProviderGrantsTable {
+  id: string;
+  integrationId: string;
+  personId: string;
+  targetRef: string;
+  providerRef: string | null;
+  startsAt: number;
+  endsAt: number | null;
+  state: AppliedState;
+  pinId: string | null;
+  /** JSON array of reasons (booking:…, subscription:…). */
+  reasons: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SyncWorkTable {
+  integrationId: string;
+  personId: string;
+  dueAt: number;
+  /** Bumped by every enqueue, so a change made during a sync is not lost when it completes. */
+  generation: number;
+  attempts: number;
+  /** Read the provider back before planning (drift check / crash recovery). */
+  verify: number;
+  lastError: string | null;
+  claimedBy: string | null;
+  claimUntil: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  organisationId: string | null;
+  personId: string | null;
+  role: 'platform-admin' | 'team-admin' | 'host' | 'guest';
+  name: string;
+  keyHash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  organisationId: string | null;
+  actor: string;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  reason: string | null;
+  /** JSON, never containing secrets. */
+  details: string;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  locations: LocationsTable;
+  spaces: SpacesTable;
+  people: PeopleTable;
+  companies: CompaniesTable;
+  companyMembers: CompanyMembersTable;
+  bookings: BookingsTable;
+  bookingInvitees: BookingInviteesTable;
+  plans: PlansTable;
+  planSpaces: PlanSpacesTable;
+  planTargets: PlanTargetsTable;
+  subscriptions: SubscriptionsTable;
+  integrations: IntegrationsTable;
+  mappings: MappingsTable;
+  pins: PinsTable;
+  providerUsers: ProviderUsersTable;
+  providerGrants: ProviderGrantsTable;
+  syncWork: SyncWorkTable;
+  apiKeys: ApiKeysTable;
+  auditLog: AuditLogTable;
+}
+
+export type Row<T extends keyof Database> = Selectable<Database[T]>;
+export type NewRow<T extends keyof Database> = Insertable<Database[T]>;
+export type RowUpdate<T extends keyof Database> = Updateable<Database[T]>;

@@ -1,0 +1,155 @@
+/**
+ * The sync work queue: one row per (integration, person) whose access may need changing.
+ *
+ * Any change to bookings, subscriptions, mappings, settings or PINs enqueues the affected people; the
+ * engine claims due rows, reconciles, and either deletes the row or reschedules it for the next
+ * time-based change. `generation` makes completion safe against changes that arrive mid-sync.
+ * Rows live in the database, so a crash loses nothing: an expired claim is simply claimed again.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database, Row } from './schema.js';
+import type { StoreDialect } from './db.js';
+
+export type WorkItem = Row<'syncWork'>;
+
+export class WorkQueue {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: StoreDialect,
+  ) {}
+
+  private least(a: string, b: string) {
+    return this.dialect === 'postgres' ? sql.raw(`least(${a}, ${b})`) : sql.raw(`min(${a}, ${b})`);
+  }
+
+  private greatest(a: string, b: string) {
+    return this.dialect === 'postgres' ? sql.raw(`greatest(${a}, ${b})`) : sql.raw(`max(${a}, ${b})`);
+  }
+
+  /** Marks people as needing a sync no later than `dueAt` (default now). */
+  async enqueue(
+    integrationId: string,
+    personIds: Iterable<string>,
+    opts: { dueAt?: number; verify?: boolean; db?: Kysely<Database> } = {},
+  ): Promise<void> {
+    const ids = [...new Set(personIds)];
+    if (ids.length === 0) return;
+    const dueAt = opts.dueAt ?? Date.now();
+    const verify = opts.verify ? 1 : 0;
+    const db = opts.db ?? this.db;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await db
+        .insertInto('syncWork')
+        .values(chunk.map((personId) => ({ integrationId, personId, dueAt, generation: 1, attempts: 0, verify })))
+        .onConflict((oc) =>
+          oc.columns(['integrationId', 'personId']).doUpdateSet({
+            dueAt: this.least('sync_work.due_at', 'excluded.due_at') as any,
+            generation: sql`sync_work.generation + 1`,
+            verify: this.greatest('sync_work.verify', 'excluded.verify') as any,
+          }),
+        )
+        .execute();
+    }
+  }
+
+  /**
+   * Claims up to `limit` due items for this worker. Items of paused (rate-limited) or disconnected
+   * integrations are skipped, so one provider's trouble never holds up another's work.
+   */
+  async claim(workerId: string, now: number, limit: number, leaseMs: number, integrationId?: string): Promise<WorkItem[]> {
+    let query = this.db
+      .selectFrom('syncWork')
+      .innerJoin('integrations', 'integrations.id', 'syncWork.integrationId')
+      .selectAll('syncWork')
+      .where('syncWork.dueAt', '<=', now)
+      .where((eb) => eb.or([eb('syncWork.claimUntil', 'is', null), eb('syncWork.claimUntil', '<', now)]))
+      .where((eb) => eb.or([eb('integrations.pausedUntil', 'is', null), eb('integrations.pausedUntil', '<=', now)]))
+      .where('integrations.status', '!=', 'disconnected')
+      .orderBy('syncWork.dueAt')
+      .limit(limit);
+    if (integrationId) query = query.where('syncWork.integrationId', '=', integrationId);
+    const candidates = await query.execute();
+    const claimed: WorkItem[] = [];
+    for (const item of candidates) {
+      // Conditional update: another worker that got there first makes this a no-op.
+      const res = await this.db
+        .updateTable('syncWork')
+        .set({ claimedBy: workerId, claimUntil: now + leaseMs })
+        .where('integrationId', '=', item.integrationId)
+        .where('personId', '=', item.personId)
+        .where('generation', '=', item.generation)
+        .where((eb) => eb.or([eb('claimUntil', 'is', null), eb('claimUntil', '<', now)]))
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 1) claimed.push({ ...item, claimedBy: workerId, claimUntil: now + leaseMs });
+    }
+    return claimed;
+  }
+
+  /** Finished: drop the item, or keep it for the next time-based change. A newer enqueue wins. */
+  async complete(item: WorkItem, nextDueAt: number | null): Promise<void> {
+    const unchanged = (qb: any) =>
+      qb
+        .where('integrationId', '=', item.integrationId)
+        .where('personId', '=', item.personId)
+        .where('generation', '=', item.generation);
+    if (nextDueAt === null) {
+      const res = await unchanged(this.db.deleteFrom('syncWork')).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 1) return;
+    } else {
+      const res = await unchanged(
+        this.db
+          .updateTable('syncWork')
+          .set({ dueAt: nextDueAt, attempts: 0, verify: 0, lastError: null, claimedBy: null, claimUntil: null }),
+      ).executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 1) return;
+    }
+    // Changed while we worked: release it so the newer change is synced right away.
+    await this.db
+      .updateTable('syncWork')
+      .set({ attempts: 0, lastError: null, claimedBy: null, claimUntil: null })
+      .where('integrationId', '=', item.integrationId)
+      .where('personId', '=', item.personId)
+      .execute();
+  }
+
+  /** Failed: record why and when to try again. */
+  async fail(item: WorkItem, error: string, retryAt: number, opts: { countAttempt?: boolean } = {}): Promise<void> {
+    await this.db
+      .updateTable('syncWork')
+      .set({
+        attempts: opts.countAttempt === false ? item.attempts : item.attempts + 1,
+        lastError: error,
+        dueAt: retryAt,
+        verify: 1,
+        claimedBy: null,
+        claimUntil: null,
+      })
+      .where('integrationId', '=', item.integrationId)
+      .where('personId', '=', item.personId)
+      .execute();
+  }
+
+  /** Embedded mode has one worker: claims left by a killed process are released at start. */
+  async releaseAllClaims(): Promise<void> {
+    await this.db.updateTable('syncWork').set({ claimedBy: null, claimUntil: null }).where('claimedBy', 'is not', null).execute();
+  }
+
+  /** Items due now or waiting to retry after a failure (scheduled future wake-ups not counted). */
+  async unsettled(now: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('syncWork')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where((eb) => eb.or([eb('dueAt', '<=', now), eb('lastError', 'is not', null)]))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('syncWork')
+      .select((eb) => eb.fn.min('dueAt').as('next'))
+      .executeTakeFirst();
+    return row?.next == null ? null : Number(row.next);
+  }
+}
