@@ -1,0 +1,119 @@
+/**
+ * Personal PINs: one live PIN per person per integration, stable across bookings, unique within the
+ * integration (checked through a keyed hash, enforced by a unique index), sealed at rest.
+ * Plain PINs leave this module only towards the provider adapter and the person's own view.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { SecretBox } from '../security/crypto.js';
+import type { PinRules } from '../providers/types.js';
+import { generatePin } from '../domain/pin.js';
+import { newId } from '../store/ids.js';
+import { writeAudit } from '../store/audit.js';
+
+export interface LivePin {
+  id: string;
+  pin: string;
+  createdAt: number;
+}
+
+const MAX_INSERT_ATTEMPTS = 25;
+
+export class PinService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  private hash(integrationId: string, pin: string): string {
+    return this.secrets.keyedHash(pin, `pin:${integrationId}`);
+  }
+
+  async find(integrationId: string, personId: string): Promise<LivePin | null> {
+    const row = await this.db
+      .selectFrom('pins')
+      .select(['id', 'pinEnc', 'createdAt'])
+      .where('integrationId', '=', integrationId)
+      .where('personId', '=', personId)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    return row ? { id: row.id, pin: this.secrets.open(row.pinEnc), createdAt: row.createdAt } : null;
+  }
+
+  /** The person's PIN on this integration, issuing one the first time it is needed. */
+  async ensure(integrationId: string, personId: string, rules: PinRules, organisationId: string): Promise<LivePin> {
+    const existing = await this.find(integrationId, personId);
+    if (existing) return existing;
+    return this.issue(integrationId, personId, rules, organisationId, 'engine', 'pin.issued');
+  }
+
+  /** Replaces the PIN; the engine then pushes the new one everywhere the old one was. */
+  async regenerate(integrationId: string, personId: string, rules: PinRules, organisationId: string, actor: string): Promise<LivePin> {
+    return this.issue(integrationId, personId, rules, organisationId, actor, 'pin.regenerated');
+  }
+
+  private async issue(
+    integrationId: string,
+    personId: string,
+    rules: PinRules,
+    organisationId: string,
+    actor: string,
+    action: 'pin.issued' | 'pin.regenerated',
+  ): Promise<LivePin> {
+    for (let attempt = 0; attempt < MAX_INSERT_ATTEMPTS; attempt++) {
+      const pin = generatePin(rules, () => false);
+      const pinHash = this.hash(integrationId, pin);
+      const taken = await this.db
+        .selectFrom('pins')
+        .select('id')
+        .where('integrationId', '=', integrationId)
+        .where('pinHash', '=', pinHash)
+        .where('revokedAt', 'is', null)
+        .executeTakeFirst();
+      if (taken) continue;
+      const id = newId('pin');
+      const now = Date.now();
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          if (action === 'pin.regenerated') {
+            await trx
+              .updateTable('pins')
+              .set({ revokedAt: now })
+              .where('integrationId', '=', integrationId)
+              .where('personId', '=', personId)
+              .where('revokedAt', 'is', null)
+              .execute();
+          }
+          await trx
+            .insertInto('pins')
+            .values({ id, integrationId, personId, pinEnc: this.secrets.seal(pin), pinHash, createdAt: now, revokedAt: null })
+            .execute();
+          await writeAudit(trx, {
+            organisationId,
+            actor,
+            action,
+            subjectType: 'person',
+            subjectId: personId,
+            details: { integrationId, pinId: id },
+            at: now,
+          });
+        });
+        return { id, pin, createdAt: now };
+      } catch (err) {
+        // A unique index said no: either the PIN was taken a moment ago (try another) or a concurrent
+        // sync already issued this person's PIN (use it).
+        if (action === 'pin.issued') {
+          const existing = await this.find(integrationId, personId);
+          if (existing) return existing;
+        }
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    throw new Error('could not find a free PIN for this integration; raise the PIN length in its settings');
+  }
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}

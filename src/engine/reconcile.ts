@@ -1,0 +1,394 @@
+/**
+ * Reconciles one person on one integration: desired state (from bookings, subscriptions, mappings,
+ * settings) against applied state (what we told the provider, re-read when in doubt), closing the gap
+ * with the fewest provider calls.
+ *
+ * Crash safety: every provider call is preceded by a row recording the intent (state 'creating',
+ * 'updating', 'deleting') and followed by the outcome. A row left in an intent state means "we may or
+ * may not have done this", and the next run reads the provider back before planning.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, Row } from '../store/schema.js';
+import type { DesiredAccess, DesiredWindow } from '../domain/facts.js';
+import { computeDesired } from '../domain/desired.js';
+import { loadPersonFacts } from '../store/facts.js';
+import { writeAudit, type AuditEntry } from '../store/audit.js';
+import { newId } from '../store/ids.js';
+import { ProviderError, type Observation, type ProviderAdapter, type ProviderIdentity } from '../providers/types.js';
+import { planGrantSteps, type AppliedGrant, type GrantStep } from './plan.js';
+import type { PinService } from './pins.js';
+import type { SecretBox } from '../security/crypto.js';
+import { pinRulesFor } from './pin-rules.js';
+
+export interface ReconcileContext {
+  db: Kysely<Database>;
+  pins: PinService;
+  secrets: SecretBox;
+  adapter: ProviderAdapter;
+  integration: Row<'integrations'>;
+  now: number;
+}
+
+export interface ReconcileOutcome {
+  /** When time alone will next change this person's access; null = nothing scheduled. */
+  nextDueAt: number | null;
+  calls: number;
+}
+
+const ACTOR = 'engine';
+
+export async function reconcilePerson(ctx: ReconcileContext, personId: string, verify: boolean): Promise<ReconcileOutcome> {
+  const { db, adapter, integration, now } = ctx;
+  const caps = adapter.capabilities;
+  let calls = 0;
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    calls++;
+    return fn();
+  };
+  const audit: AuditEntry[] = [];
+  const note = (action: string, details: Record<string, unknown>, reason: string | null = null) =>
+    audit.push({ organisationId: integration.organisationId, actor: ACTOR, action, subjectType: 'person', subjectId: personId, reason, details: { integrationId: integration.id, ...details } });
+
+  try {
+    const facts = await loadPersonFacts(db, integration.id, personId, now);
+    const { access, wakeups } = computeDesired(facts, now);
+    const desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
+    const nextDueAt = wakeups.find((w) => w.personId === personId && w.integrationId === integration.id)?.at ?? null;
+
+    let user = await db
+      .selectFrom('providerUsers')
+      .selectAll()
+      .where('integrationId', '=', integration.id)
+      .where('personId', '=', personId)
+      .executeTakeFirst();
+    let grants = await loadGrants(db, integration.id, personId);
+
+    const inDoubt = (user && user.state !== 'present') || grants.some((g) => g.state !== 'present');
+    if ((verify || inDoubt) && (user || grants.length)) {
+      const observation = await call(() =>
+        adapter.observe({
+          userRef: user?.providerRef ?? undefined,
+          key: user?.userKey ?? userKey(ctx, personId),
+          grantRefs: grants.filter((g) => g.providerRef).map((g) => ({ ref: g.providerRef!, targetRef: g.targetRef })),
+        }),
+      );
+      await adoptObservation(ctx, personId, user ?? null, grants, observation, note);
+      user = await db
+        .selectFrom('providerUsers')
+        .selectAll()
+        .where('integrationId', '=', integration.id)
+        .where('personId', '=', personId)
+        .executeTakeFirst();
+      grants = await loadGrants(db, integration.id, personId);
+    }
+
+    if (desired.length === 0) {
+      await revokeEverything(ctx, personId, user ?? null, grants, call, note);
+      return { nextDueAt, calls };
+    }
+
+    const needsPin = caps.pinOnUser || caps.pinOnLock;
+    const pin = needsPin
+      ? await ctx.pins.ensure(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId)
+      : null;
+
+    let userRef: string | undefined;
+    if (caps.providerUsers) {
+      if (!user) {
+        const identity = await identityFor(ctx, personId);
+        await db
+          .insertInto('providerUsers')
+          .values({ integrationId: integration.id, personId, userKey: identity.key, providerRef: null, state: 'creating', pinId: null, createdAt: now, updatedAt: now })
+          .execute();
+        const { ref } = await call(() => adapter.createUser(identity));
+        await db
+          .updateTable('providerUsers')
+          .set({ providerRef: ref, state: 'present', updatedAt: Date.now() })
+          .where('integrationId', '=', integration.id)
+          .where('personId', '=', personId)
+          .execute();
+        note('provider-user.created', { providerRef: ref });
+        user = { integrationId: integration.id, personId, userKey: identity.key, providerRef: ref, state: 'present', pinId: null, createdAt: now, updatedAt: now };
+      }
+      userRef = user.providerRef ?? undefined;
+      if (caps.pinOnUser && pin && user.pinId !== pin.id) {
+        await call(() => adapter.setUserPin(userRef!, pin.pin));
+        await db
+          .updateTable('providerUsers')
+          .set({ pinId: pin.id, updatedAt: Date.now() })
+          .where('integrationId', '=', integration.id)
+          .where('personId', '=', personId)
+          .execute();
+        note('pin.applied', { pinId: pin.id });
+      }
+    }
+
+    const steps = planGrantSteps(desired, grants.map(toApplied), caps.pinOnLock ? (pin?.id ?? null) : null);
+    const identity = steps.some((s) => s.op === 'create' || s.op === 'update') ? await identityFor(ctx, personId) : null;
+    const failures: ProviderError[] = [];
+    for (const step of steps) {
+      try {
+        await executeStep(ctx, personId, step, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
+      } catch (err) {
+        // One door failing must not hold up the others; but a rate limit or bad credentials stop the run.
+        if (err instanceof ProviderError && (err.kind === 'transient' || err.kind === 'rejected' || err.kind === 'not-found')) {
+          failures.push(err);
+          continue;
+        }
+        throw err;
+      }
+    }
+    if (failures.length) throw failures[0];
+    return { nextDueAt, calls };
+  } finally {
+    await writeAudit(db, audit);
+  }
+}
+
+async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string) {
+  return db
+    .selectFrom('providerGrants')
+    .selectAll()
+    .where('integrationId', '=', integrationId)
+    .where('personId', '=', personId)
+    .orderBy('startsAt')
+    .execute();
+}
+
+function toApplied(g: Row<'providerGrants'>): AppliedGrant {
+  return { id: g.id, targetRef: g.targetRef, startsAt: g.startsAt, endsAt: g.endsAt, pinId: g.pinId, reasons: JSON.parse(g.reasons) };
+}
+
+function userKey(ctx: ReconcileContext, personId: string): string {
+  // In privacy mode the provider sees a pseudonym that cannot be turned back into our person id.
+  if (ctx.integration.privacyMode) return `ls-${ctx.secrets.keyedHash(personId, `pseudonym:${ctx.integration.id}`).slice(0, 24)}`;
+  return `lockstep-${personId}`;
+}
+
+async function identityFor(ctx: ReconcileContext, personId: string): Promise<ProviderIdentity> {
+  const key = userKey(ctx, personId);
+  if (ctx.integration.privacyMode) return { key, displayName: `Guest ${key.slice(3, 11)}` };
+  const person = await ctx.db.selectFrom('people').select(['name', 'email', 'phone']).where('id', '=', personId).executeTakeFirst();
+  return { key, displayName: person?.name ?? key, email: person?.email ?? undefined, phone: person?.phone ?? undefined };
+}
+
+type Call = <T>(fn: () => Promise<T>) => Promise<T>;
+type Note = (action: string, details: Record<string, unknown>, reason?: string | null) => void;
+
+const reasonText = (w: DesiredWindow | AppliedGrant) => (w.reasons.length ? w.reasons.join(',') : null);
+const windowDetails = (w: { startsAt: number; endsAt: number | null }) => ({
+  from: new Date(w.startsAt).toISOString(),
+  until: w.endsAt === null ? null : new Date(w.endsAt).toISOString(),
+});
+
+async function executeStep(
+  ctx: ReconcileContext,
+  personId: string,
+  step: GrantStep,
+  who: { userRef?: string; identity: ProviderIdentity | null; pin: { id: string; pin: string } | null },
+  call: Call,
+  note: Note,
+): Promise<void> {
+  const { db, adapter, integration } = ctx;
+  const now = Date.now();
+  switch (step.op) {
+    case 'create': {
+      const id = newId('gr');
+      await db
+        .insertInto('providerGrants')
+        .values({
+          id,
+          integrationId: integration.id,
+          personId,
+          targetRef: step.targetRef,
+          providerRef: null,
+          startsAt: step.window.startsAt,
+          endsAt: step.window.endsAt,
+          state: 'creating',
+          pinId: who.pin?.id ?? null,
+          reasons: JSON.stringify(step.window.reasons),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .execute();
+      const { ref } = await call(() =>
+        adapter.createGrant({ userRef: who.userRef, identity: who.identity!, targetRef: step.targetRef, window: step.window, pin: who.pin?.pin }),
+      );
+      await db.updateTable('providerGrants').set({ providerRef: ref, state: 'present', updatedAt: Date.now() }).where('id', '=', id).execute();
+      note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window) }, reasonText(step.window));
+      return;
+    }
+    case 'update': {
+      const g = step.grant;
+      await db.updateTable('providerGrants').set({ state: 'updating', updatedAt: now }).where('id', '=', g.id).execute();
+      const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', g.id).executeTakeFirstOrThrow();
+      try {
+        await call(() =>
+          adapter.updateGrant({ userRef: who.userRef, identity: who.identity!, grantRef: row.providerRef!, targetRef: g.targetRef, window: step.window, pin: who.pin?.pin }),
+        );
+      } catch (err) {
+        if (err instanceof ProviderError && err.kind === 'not-found') {
+          // Someone removed it on the provider: forget it, and the retry creates it afresh.
+          await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
+          note('drift.grant-missing', { targetRef: g.targetRef });
+        }
+        throw err;
+      }
+      await db
+        .updateTable('providerGrants')
+        .set({
+          startsAt: step.window.startsAt,
+          endsAt: step.window.endsAt,
+          pinId: who.pin?.id ?? g.pinId,
+          reasons: JSON.stringify(step.window.reasons),
+          state: 'present',
+          updatedAt: Date.now(),
+        })
+        .where('id', '=', g.id)
+        .execute();
+      note('access.changed', { targetRef: g.targetRef, previous: windowDetails(g), ...windowDetails(step.window) }, reasonText(step.window));
+      return;
+    }
+    case 'relabel': {
+      await db
+        .updateTable('providerGrants')
+        .set({ reasons: JSON.stringify(step.window.reasons), updatedAt: now })
+        .where('id', '=', step.grant.id)
+        .execute();
+      return;
+    }
+    case 'delete':
+      await deleteGrant(ctx, step.grant, who.userRef, call, note);
+      return;
+  }
+}
+
+async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: string | undefined, call: Call, note: Note) {
+  const { db, adapter } = ctx;
+  await db.updateTable('providerGrants').set({ state: 'deleting', updatedAt: Date.now() }).where('id', '=', g.id).execute();
+  const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', g.id).executeTakeFirst();
+  if (row?.providerRef) {
+    try {
+      await call(() => adapter.deleteGrant({ userRef, grantRef: row.providerRef!, targetRef: g.targetRef }));
+    } catch (err) {
+      if (!(err instanceof ProviderError && err.kind === 'not-found')) throw err;
+    }
+  }
+  await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
+  note('access.revoked', { targetRef: g.targetRef, ...windowDetails(g) }, reasonText(g));
+}
+
+async function revokeEverything(
+  ctx: ReconcileContext,
+  personId: string,
+  user: Row<'providerUsers'> | null,
+  grants: Row<'providerGrants'>[],
+  call: Call,
+  note: Note,
+) {
+  const { db, adapter, integration } = ctx;
+  for (const g of grants) await deleteGrant(ctx, toApplied(g), user?.providerRef ?? undefined, call, note);
+  if (!user) return;
+  await db
+    .updateTable('providerUsers')
+    .set({ state: 'deleting', updatedAt: Date.now() })
+    .where('integrationId', '=', integration.id)
+    .where('personId', '=', personId)
+    .execute();
+  if (user.providerRef) {
+    try {
+      await call(() => adapter.deleteUser(user.providerRef!));
+    } catch (err) {
+      if (!(err instanceof ProviderError && err.kind === 'not-found')) throw err;
+    }
+  }
+  await db.deleteFrom('providerUsers').where('integrationId', '=', integration.id).where('personId', '=', personId).execute();
+  note('provider-user.deleted', { providerRef: user.providerRef });
+}
+
+/**
+ * Makes our applied-state rows agree with what the provider holds: adopt a user or grant a crashed
+ * run created but never recorded, drop what someone deleted inside the provider, and take the
+ * provider's window where it was edited there. Planning then repairs any difference from desired.
+ */
+async function adoptObservation(
+  ctx: ReconcileContext,
+  personId: string,
+  user: Row<'providerUsers'> | null,
+  grants: Row<'providerGrants'>[],
+  obs: Observation,
+  note: Note,
+) {
+  const { db, integration } = ctx;
+  const now = Date.now();
+  const keyUser = { integrationId: integration.id, personId };
+  if (user) {
+    if (!obs.user) {
+      await db.deleteFrom('providerUsers').where('integrationId', '=', keyUser.integrationId).where('personId', '=', personId).execute();
+      if (user.state === 'present') note('drift.user-missing', { providerRef: user.providerRef });
+      // Grants hang off the user; with it gone, so are they.
+      if (ctx.adapter.capabilities.providerUsers) {
+        await db.deleteFrom('providerGrants').where('integrationId', '=', integration.id).where('personId', '=', personId).execute();
+        return;
+      }
+    } else {
+      const pinKnown = obs.user.hasPin === false ? null : user.pinId;
+      if (user.state === 'present' && obs.user.hasPin === false && user.pinId) note('drift.pin-missing', {});
+      await db
+        .updateTable('providerUsers')
+        .set({ providerRef: obs.user.ref, state: 'present', pinId: pinKnown, updatedAt: now })
+        .where('integrationId', '=', integration.id)
+        .where('personId', '=', personId)
+        .execute();
+    }
+  }
+
+  const unclaimed = [...obs.grants];
+  const take = (pred: (o: (typeof unclaimed)[number]) => boolean) => {
+    const i = unclaimed.findIndex(pred);
+    return i === -1 ? null : unclaimed.splice(i, 1)[0];
+  };
+  for (const g of grants) {
+    const seen =
+      (g.providerRef && take((o) => o.ref === g.providerRef)) ||
+      (!g.providerRef && take((o) => o.targetRef === g.targetRef && o.window.startsAt === g.startsAt && o.window.endsAt === g.endsAt));
+    if (!seen) {
+      await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
+      if (g.state === 'present') note('drift.grant-missing', { targetRef: g.targetRef, ...windowDetails(g) });
+      continue;
+    }
+    const edited = seen.window.startsAt !== g.startsAt || seen.window.endsAt !== g.endsAt;
+    if (edited && g.state === 'present') note('drift.grant-changed', { targetRef: g.targetRef, ...windowDetails(seen.window) });
+    await db
+      .updateTable('providerGrants')
+      .set({ providerRef: seen.ref, startsAt: seen.window.startsAt, endsAt: seen.window.endsAt, state: 'present', updatedAt: now })
+      .where('id', '=', g.id)
+      .execute();
+  }
+  // Grants on a user we created are ours even if a crash kept us from recording them.
+  if (ctx.adapter.capabilities.providerUsers && obs.user && !user) {
+    await db
+      .insertInto('providerUsers')
+      .values({ ...keyUser, userKey: obs.user.key, providerRef: obs.user.ref, state: 'present', pinId: null, createdAt: now, updatedAt: now })
+      .execute();
+  }
+  for (const o of unclaimed) {
+    await db
+      .insertInto('providerGrants')
+      .values({
+        id: newId('gr'),
+        integrationId: integration.id,
+        personId,
+        targetRef: o.targetRef,
+        providerRef: o.ref,
+        startsAt: o.window.startsAt,
+        endsAt: o.window.endsAt,
+        state: 'present',
+        pinId: null,
+        reasons: '[]',
+        createdAt: now,
+        updatedAt: now,
+      })
+      .execute();
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The sync engine's loop. Each integration has its own lane with a fixed number of concurrent syncs,
+ * so a slow, failing or rate-limited provider only ever slows its own lane.
+ *
+ * The loop is woken by changes (wake()), by the next due item, and by a poll interval (other workers
+ * sharing a PostgreSQL store may have enqueued work). A periodic drift pass re-reads the provider for
+ * everyone it holds.
+ */
+import os from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Database, Row } from '../store/schema.js';
+import type { SecretBox } from '../security/crypto.js';
+import { WorkQueue, type WorkItem } from '../store/work.js';
+import { ProviderError, type ProviderAdapter } from '../providers/types.js';
+import { providerModule } from '../providers/registry.js';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
+import { PinService } from './pins.js';
+import { reconcilePerson } from './reconcile.js';
+import { newId } from '../store/ids.js';
+import { writeAudit } from '../store/audit.js';
+
+export interface EngineLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
+
+export interface EngineOptions {
+  db: Kysely<Database>;
+  queue: WorkQueue;
+  secrets: SecretBox;
+  pins: PinService;
+  /** Concurrent syncs per integration. */
+  laneSize?: number;
+  pollMs?: number;
+  leaseMs?: number;
+  /** How often everyone held on a provider is read back (drift repair). 0 disables. */
+  driftCheckMs?: number;
+  backoff?: BackoffPolicy;
+  /** Provider request timeout. */
+  providerTimeoutMs?: number;
+  workerId?: string;
+  logger?: EngineLogger;
+  now?: () => number;
+  /** Observability hook for tests and benchmarks. */
+  onSynced?: (event: { integrationId: string; personId: string; calls: number; at: number }) => void;
+}
+
+interface CachedAdapter {
+  signature: string;
+  adapter: ProviderAdapter;
+}
+
+export class SyncEngine {
+  private readonly opts: Required<Omit<EngineOptions, 'onSynced'>> & Pick<EngineOptions, 'onSynced'>;
+  private readonly inflight = new Map<string, number>();
+  private readonly adapters = new Map<string, CachedAdapter>();
+  private running = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private driftTimer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+  /** Total provider calls made; the benchmark divides it by bookings. */
+  providerCalls = 0;
+
+  constructor(options: EngineOptions) {
+    this.opts = {
+      laneSize: 4,
+      pollMs: 1_000,
+      leaseMs: 5 * 60_000,
+      driftCheckMs: 15 * 60_000,
+      backoff: defaultBackoff,
+      providerTimeoutMs: 10_000,
+      workerId: `${os.hostname()}:${process.pid}:${newId('w')}`,
+      logger: silentLogger,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  async start(opts: { releaseStaleClaims?: boolean } = {}): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (opts.releaseStaleClaims) await this.opts.queue.releaseAllClaims();
+    if (this.opts.driftCheckMs > 0) {
+      this.driftTimer = setInterval(() => void this.scheduleDriftCheck().catch((err) => this.opts.logger.error({ err }, 'drift check failed')), this.opts.driftCheckMs);
+      this.driftTimer.unref();
+    }
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.driftTimer) clearInterval(this.driftTimer);
+    this.timer = this.driftTimer = null;
+    while (this.totalInflight() > 0) await new Promise((r) => setTimeout(r, 10));
+    for (const { adapter } of this.adapters.values()) await adapter.close?.();
+    this.adapters.clear();
+  }
+
+  /** Something changed: look for due work now. */
+  wake(): void {
+    if (!this.running) return;
+    void this.pump().catch((err) => this.opts.logger.error({ err }, 'sync loop error'));
+  }
+
+  /**
+   * Resolves when nothing is in flight, nothing is due and nothing is waiting to retry: every change
+   * so far has reached its provider (tests and benchmarks).
+   */
+  async idle(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const unsettled = await this.opts.queue.unsettled(this.opts.now());
+      if (this.totalInflight() === 0 && !this.pumping && unsettled === 0) return;
+      if (Date.now() > deadline) throw new Error(`sync engine not idle after ${timeoutMs} ms (${unsettled} items unsettled)`);
+      this.wake();
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        setTimeout(resolve, 20);
+      });
+    }
+  }
+
+  /** Queue a read-back of everyone each live integration holds. */
+  async scheduleDriftCheck(): Promise<void> {
+    const held = await this.opts.db
+      .selectFrom('providerUsers')
+      .select(['integrationId', 'personId'])
+      .union(this.opts.db.selectFrom('providerGrants').select(['integrationId', 'personId']))
+      .execute();
+    const byIntegration = new Map<string, string[]>();
+    for (const r of held) byIntegration.set(r.integrationId, [...(byIntegration.get(r.integrationId) ?? []), r.personId]);
+    for (const [integrationId, people] of byIntegration) await this.opts.queue.enqueue(integrationId, people, { verify: true });
+    this.wake();
+  }
+
+  private totalInflight(): number {
+    let n = 0;
+    for (const v of this.inflight.values()) n += v;
+    return n;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        if (!this.running) return;
+        const now = this.opts.now();
+        const integrations = await this.opts.db
+          .selectFrom('integrations')
+          .select(['id', 'pausedUntil'])
+          .where('status', '!=', 'disconnected')
+          .execute();
+        for (const integ of integrations) {
+          if (integ.pausedUntil && integ.pausedUntil > now) continue;
+          const free = this.opts.laneSize - (this.inflight.get(integ.id) ?? 0);
+          if (free <= 0) continue;
+          const items = await this.opts.queue.claim(this.opts.workerId, now, free, this.opts.leaseMs, integ.id);
+          for (const item of items) this.launch(item);
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.scheduleNext();
+    if (this.totalInflight() === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private scheduleNext(): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    void this.opts.queue.nextDueAt().then((next) => {
+      if (!this.running) return;
+      const delay = next === null ? this.opts.pollMs : Math.max(5, Math.min(this.opts.pollMs, next - this.opts.now()));
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.wake(), delay);
+      this.timer.unref();
+    });
+  }
+
+  private launch(item: WorkItem): void {
+    this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 0) + 1);
+    void this.process(item)
+      .catch((err) => this.opts.logger.error({ err, integrationId: item.integrationId }, 'sync item crashed'))
+      .finally(() => {
+        this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 1) - 1);
+        this.wake();
+      });
+  }
+
+  private async process(item: WorkItem): Promise<void> {
+    const { db, queue, logger } = this.opts;
+    const integration = await db.selectFrom('integrations').selectAll().where('id', '=', item.integrationId).executeTakeFirst();
+    if (!integration) {
+      await queue.complete(item, null);
+      return;
+    }
+    const now = this.opts.now();
+    try {
+      const adapter = this.adapterFor(integration);
+      const outcome = await reconcilePerson(
+        { db, pins: this.opts.pins, secrets: this.opts.secrets, adapter, integration, now },
+        item.personId,
+        item.verify === 1,
+      );
+      this.providerCalls += outcome.calls;
+      await queue.complete(item, outcome.nextDueAt);
+      if (integration.lastError) {
+        await db.updateTable('integrations').set({ lastError: null, lastErrorAt: null }).where('id', '=', integration.id).execute();
+      }
+      if (integration.status === 'revoking') await this.finishRevokingIfDone(integration);
+      this.opts.onSynced?.({ integrationId: item.integrationId, personId: item.personId, calls: outcome.calls, at: Date.now() });
+    } catch (err) {
+      await this.recordFailure(item, integration, err);
+      logger.warn({ integrationId: item.integrationId, personId: item.personId, error: describeError(err) }, 'sync failed; will retry');
+    }
+  }
+
+  private async recordFailure(item: WorkItem, integration: Row<'integrations'>, err: unknown): Promise<void> {
+    const { db, queue } = this.opts;
+    const now = this.opts.now();
+    const message = describeError(err);
+    let retryAt = now + backoffDelay(item.attempts + 1, this.opts.backoff);
+    if (err instanceof ProviderError && err.kind === 'rate-limited') {
+      // The provider asked the whole account to slow down: pause every lane of this integration.
+      const pauseUntil = now + (err.details.retryAfterMs ?? backoffDelay(item.attempts + 1, this.opts.backoff));
+      retryAt = pauseUntil;
+      await db.updateTable('integrations').set({ pausedUntil: pauseUntil }).where('id', '=', integration.id).execute();
+    }
+    await db.updateTable('integrations').set({ lastError: message, lastErrorAt: now }).where('id', '=', integration.id).execute();
+    await queue.fail(item, message, retryAt, { countAttempt: !(err instanceof ProviderError && err.kind === 'rate-limited') });
+  }
+
+  private async finishRevokingIfDone(integration: Row<'integrations'>): Promise<void> {
+    const { db } = this.opts;
+    const left = await db
+      .selectFrom('providerGrants')
+      .select('id')
+      .where('integrationId', '=', integration.id)
+      .union(db.selectFrom('providerUsers').select('personId as id').where('integrationId', '=', integration.id))
+      .executeTakeFirst();
+    const pending = await db.selectFrom('syncWork').select('personId').where('integrationId', '=', integration.id).executeTakeFirst();
+    if (left || pending) return;
+    const res = await db
+      .updateTable('integrations')
+      .set({ status: 'disconnected' })
+      .where('id', '=', integration.id)
+      .where('status', '=', 'revoking')
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 1) {
+      await writeAudit(db, {
+        organisationId: integration.organisationId,
+        actor: 'engine',
+        action: 'integration.disconnected',
+        subjectType: 'integration',
+        subjectId: integration.id,
+        details: { mode: 'revoke', note: 'everything Lockstep granted has been removed from the provider' },
+      });
+    }
+  }
+
+  /** Adapters are cached per integration and rebuilt when its address or credentials change. */
+  adapterFor(integration: Row<'integrations'>): ProviderAdapter {
+    const signature = `${integration.baseUrl}|${integration.credentialsEnc}`;
+    const cached = this.adapters.get(integration.id);
+    if (cached && cached.signature === signature) return cached.adapter;
+    void cached?.adapter.close?.();
+    const mod = providerModule(integration.kind);
+    if (!mod) throw new ProviderError('rejected', `provider kind "${integration.kind}" is not supported by this Lockstep version`);
+    const credentials = JSON.parse(this.opts.secrets.open(integration.credentialsEnc)) as Record<string, string>;
+    const adapter = mod.create({ baseUrl: integration.baseUrl, credentials, timeoutMs: this.opts.providerTimeoutMs });
+    this.adapters.set(integration.id, { signature, adapter });
+    return adapter;
+  }
+}
+
+/** Error text safe for logs, the admin and the database: provider errors are written without secrets. */
+export function describeError(err: unknown): string {
+  if (err instanceof ProviderError) return `${err.kind}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

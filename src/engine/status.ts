@@ -1,0 +1,107 @@
+/**
+ * Sync status of a booking, per person and access target: has the provider got what this booking
+ * asks for? Derived from applied state and the work queue, never stored separately, so it cannot
+ * disagree with what the engine did.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, Row } from '../store/schema.js';
+
+export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'revoking' | 'revoked';
+
+export interface AccessEntry {
+  integrationId: string;
+  personId: string;
+  targetRef: string;
+  state: AccessState;
+  /** The window the provider should hold for this booking (buffers included). */
+  from: string;
+  until: string;
+  error?: string;
+  attempts?: number;
+  nextAttemptAt?: string;
+}
+
+export interface BookingAccessStatus {
+  state: AccessState | 'not-mapped';
+  entries: AccessEntry[];
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bookings'>, now: number): Promise<BookingAccessStatus> {
+  const invitees = await db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', booking.id).execute();
+  const people = [...new Set([booking.organiserId, ...invitees.map((i) => i.personId)])];
+  const mappings = await db
+    .selectFrom('mappings')
+    .innerJoin('integrations', 'integrations.id', 'mappings.integrationId')
+    .innerJoin('spaces', 'spaces.id', 'mappings.spaceId')
+    .select([
+      'mappings.integrationId',
+      'mappings.targetRef',
+      'integrations.bufferBeforeMinutes as intBefore',
+      'integrations.bufferAfterMinutes as intAfter',
+      'integrations.provisionAheadDays',
+      'integrations.status as integrationStatus',
+      'spaces.bufferBeforeMinutes as spaceBefore',
+      'spaces.bufferAfterMinutes as spaceAfter',
+    ])
+    .where('mappings.spaceId', '=', booking.spaceId)
+    .where('integrations.status', '!=', 'disconnected')
+    .execute();
+  if (mappings.length === 0) return { state: 'not-mapped', entries: [] };
+
+  const integrationIds = [...new Set(mappings.map((m) => m.integrationId))];
+  const [grants, work] = await Promise.all([
+    db.selectFrom('providerGrants').selectAll().where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
+    db.selectFrom('syncWork').selectAll().where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
+  ]);
+  const tag = `booking:${booking.id}`;
+  const entries: AccessEntry[] = [];
+  for (const m of mappings) {
+    const before = (m.spaceBefore ?? m.intBefore) * 60_000;
+    const after = (m.spaceAfter ?? m.intAfter) * 60_000;
+    const from = booking.startsAt - booking.bumpInMinutes * 60_000 - before;
+    const until = booking.endsAt + booking.bumpOutMinutes * 60_000 + after;
+    const wanted = booking.status === 'confirmed' && until > now && m.integrationStatus === 'active';
+    for (const personId of people) {
+      const mine = grants.filter((g) => g.integrationId === m.integrationId && g.personId === personId && g.targetRef === m.targetRef);
+      const carrying = mine.filter((g) => (JSON.parse(g.reasons) as string[]).includes(tag));
+      const pending = work.find((w) => w.integrationId === m.integrationId && w.personId === personId);
+      let state: AccessState;
+      if (!wanted) {
+        state = carrying.length ? 'revoking' : 'revoked';
+      } else if (carrying.some((g) => g.state === 'present' && g.startsAt <= from && (g.endsAt === null || g.endsAt >= until))) {
+        state = 'applied';
+      } else if (pending?.lastError) {
+        state = 'failed';
+      } else if (from > now + m.provisionAheadDays * DAY) {
+        state = 'scheduled';
+      } else {
+        state = 'pending';
+      }
+      if ((state === 'revoking') && pending?.lastError) state = 'failed';
+      entries.push({
+        integrationId: m.integrationId,
+        personId,
+        targetRef: m.targetRef,
+        state,
+        from: new Date(from).toISOString(),
+        until: new Date(until).toISOString(),
+        ...(state === 'failed' && pending
+          ? { error: pending.lastError!, attempts: pending.attempts, nextAttemptAt: new Date(pending.dueAt).toISOString() }
+          : {}),
+      });
+    }
+  }
+  return { state: overall(entries), entries };
+}
+
+function overall(entries: AccessEntry[]): AccessState {
+  const has = (s: AccessState) => entries.some((e) => e.state === s);
+  if (has('failed')) return 'failed';
+  if (has('pending')) return 'pending';
+  if (has('revoking')) return 'revoking';
+  if (entries.every((e) => e.state === 'revoked')) return 'revoked';
+  if (has('scheduled')) return 'scheduled';
+  return 'applied';
+}
