@@ -1,0 +1,98 @@
+/**
+ * API keys and roles. A key is shown once at creation; only its keyed hash is stored.
+ *
+ * platform-admin: the operator of this Lockstep install; connects integrations, sees every organisation.
+ * team-admin:     a venue's admin; spaces, mappings, buffers, bookings, plans.
+ * host:           front desk; reads bookings and their access, regenerates guests' PINs.
+ * guest:          one person; their own PINs and bookings only.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { SecretBox } from '../security/crypto.js';
+import { ApiError, forbidden } from './errors.js';
+import { newId } from '../store/ids.js';
+
+export const roles = ['platform-admin', 'team-admin', 'host', 'guest'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Principal {
+  keyId: string;
+  role: Role;
+  organisationId: string | null;
+  personId: string | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+const rank: Record<Role, number> = { guest: 0, host: 1, 'team-admin': 2, 'platform-admin': 3 };
+
+export function hashApiKey(secrets: SecretBox, key: string): string {
+  return secrets.keyedHash(key, 'api-key');
+}
+
+export async function createApiKey(
+  db: Kysely<Database>,
+  secrets: SecretBox,
+  input: { role: Role; name: string; organisationId: string | null; personId: string | null },
+): Promise<{ id: string; key: string }> {
+  const id = newId('key');
+  const key = `lsk_${randomBytes(24).toString('base64url')}`;
+  await db
+    .insertInto('apiKeys')
+    .values({ id, ...input, keyHash: hashApiKey(secrets, key), createdAt: Date.now(), revokedAt: null })
+    .execute();
+  return { id, key };
+}
+
+export function authenticate(db: Kysely<Database>, secrets: SecretBox) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      throw new ApiError(401, 'unauthorized', 'send an API key as "Authorization: Bearer <key>" (create one with `lockstep api-key create`)');
+    }
+    const row = await db
+      .selectFrom('apiKeys')
+      .select(['id', 'role', 'organisationId', 'personId'])
+      .where('keyHash', '=', hashApiKey(secrets, match[1]))
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    if (!row) throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
+    request.principal = { keyId: row.id, role: row.role, organisationId: row.organisationId, personId: row.personId };
+  };
+}
+
+export function requireRole(principal: Principal, minimum: Role): void {
+  if (rank[principal.role] < rank[minimum]) {
+    throw forbidden(`this needs the ${minimum} role or higher; your key has the ${principal.role} role`);
+  }
+}
+
+export function atLeast(principal: Principal, role: Role): boolean {
+  return rank[principal.role] >= rank[role];
+}
+
+/**
+ * The organisation a request acts in: the key's own, or for a platform admin the one it names.
+ */
+export function organisationOf(principal: Principal, requested?: string | null): string {
+  if (principal.role === 'platform-admin') {
+    if (!requested) throw new ApiError(400, 'validation', 'organisationId: required for platform-admin keys (they are not tied to one organisation)', [{ path: 'organisationId', message: 'required for platform-admin keys' }]);
+    return requested;
+  }
+  if (requested && requested !== principal.organisationId) throw forbidden('this key belongs to another organisation');
+  return principal.organisationId!;
+}
+
+/** Throws 404 (not 403) for another organisation's object, so ids do not leak across tenants. */
+export function assertSameOrganisation(principal: Principal, organisationId: string, what: string, id: string): void {
+  if (principal.role !== 'platform-admin' && principal.organisationId !== organisationId) {
+    throw new ApiError(404, 'not_found', `${what} ${id} does not exist (or belongs to another organisation)`);
+  }
+}

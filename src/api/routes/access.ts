@@ -1,0 +1,55 @@
+/**
+ * PINs and the guest's own view. A PIN is shown only to its owner (guest key) — never in lists,
+ * logs or the audit log. Hosts regenerate; the engine then replaces it on the provider.
+ */
+import { z } from 'zod';
+import type { RouteModule } from '../types.js';
+import { bearer, iso } from '../types.js';
+import { assertSameOrganisation, requireRole } from '../auth.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
+import { pinRulesFor } from '../../engine/pin-rules.js';
+import { personView } from './people.js';
+
+export const accessRoutes: RouteModule = (api, app) => {
+  const db = app.store.db;
+
+  api.post('/v1/people/:id/pins/regenerate', {
+    schema: {
+      tags: ['pins'],
+      security: bearer,
+      params: z.object({ id: z.string() }),
+      body: z.object({ integrationId: z.string().min(1) }).strict(),
+      summary: "Replace a person's PIN on an integration; the old one stops working everywhere",
+    },
+  }, async (req) => {
+    requireRole(req.principal, 'host');
+    const person = await db.selectFrom('people').select(['id', 'organisationId']).where('id', '=', req.params.id).executeTakeFirst();
+    if (!person) throw notFound('person', req.params.id);
+    assertSameOrganisation(req.principal, person.organisationId, 'person', person.id);
+    const integration = await db.selectFrom('integrations').selectAll().where('id', '=', req.body.integrationId).where('organisationId', '=', person.organisationId).executeTakeFirst();
+    if (!integration) throw badRequest('integrationId', `integration ${req.body.integrationId} does not exist in this organisation`);
+    const adapter = app.engine.adapterFor(integration);
+    if (!adapter.capabilities.pinOnUser && !adapter.capabilities.pinOnLock) throw badRequest('integrationId', `${integration.kind} does not use personal PINs`);
+    const pin = await app.pins.regenerate(integration.id, person.id, pinRulesFor(adapter, integration), person.organisationId, req.principal.keyId);
+    await app.changes.people(person.organisationId, [person.id]);
+    return { personId: person.id, integrationId: integration.id, pinId: pin.id, issuedAt: iso(pin.createdAt), note: 'the new PIN is shown to the guest only; the provider is updated by the sync engine' };
+  });
+
+  api.get('/v1/me', { schema: { tags: ['me'], security: bearer, summary: 'Who this API key is' } }, async (req) => {
+    const p = req.principal;
+    const person = p.personId ? await db.selectFrom('people').selectAll().where('id', '=', p.personId).executeTakeFirst() : undefined;
+    return { keyId: p.keyId, role: p.role, organisationId: p.organisationId, person: person ? personView(person) : null };
+  });
+
+  api.get('/v1/me/pins', { schema: { tags: ['me'], security: bearer, summary: "The guest's own PINs, one per integration" } }, async (req) => {
+    const p = req.principal;
+    if (p.role !== 'guest' || !p.personId) throw forbidden('only a guest key (tied to one person) can read its PINs');
+    const integrations = await db.selectFrom('integrations').select(['id', 'name', 'kind']).where('organisationId', '=', p.organisationId!).where('status', '=', 'active').execute();
+    const results = [];
+    for (const i of integrations) {
+      const pin = await app.pins.find(i.id, p.personId);
+      if (pin) results.push({ integrationId: i.id, integrationName: i.name, pin: pin.pin, issuedAt: iso(pin.createdAt) });
+    }
+    return { results };
+  });
+};

@@ -1,0 +1,39 @@
+/**
+ * Runtime configuration, from environment variables (documented in the README's configuration
+ * reference) with defaults that make `npm start` work on a fresh machine.
+ */
+import path from 'node:path';
+
+export interface Config {
+  databaseUrl: string;
+  secretKey?: string;
+  keyFile: string;
+  host: string;
+  port: number;
+  demoPort: number;
+  logLevel: string;
+  driftCheckMinutes: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.LOCKSTEP_DATABASE_URL ?? './data/lockstep.db';
+  const dataDir = /^postgres/.test(databaseUrl) ? './data' : path.dirname(databaseUrl.replace(/^sqlite:/, ''));
+  return {
+    databaseUrl,
+    secretKey: env.LOCKSTEP_SECRET_KEY || undefined,
+    keyFile: env.LOCKSTEP_KEY_FILE ?? path.join(dataDir === '.' ? './data' : dataDir, 'secret.key'),
+    host: env.LOCKSTEP_HOST ?? '127.0.0.1',
+    port: intEnv(env, 'LOCKSTEP_PORT', 3000),
+    demoPort: intEnv(env, 'LOCKSTEP_DEMO_PORT', 3001),
+    logLevel: env.LOCKSTEP_LOG_LEVEL ?? 'info',
+    driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
+  };
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return n;
+}
