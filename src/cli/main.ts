@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * `lockstep` command line: start the server, run migrations, create API keys, show sync status.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { createApp } from '../app.js';
+import { buildServer } from '../api/server.js';
+import { createApiKey, roles, type Role } from '../api/auth.js';
+import { newId } from '../store/ids.js';
+import { startDemoEmulator } from '../providers/demo/emulator.js';
+import { bootstrapDemo, DEMO_API_KEY } from './demo.js';
+import { printStatus } from './status.js';
+
+const program = new Command();
+program.name('lockstep').description('Keeps physical access in lockstep with bookings.').showHelpAfterError();
+
+program
+  .command('start')
+  .description('Run the API server and the sync engine')
+  .option('--demo', 'also run the built-in demo provider and a demo venue (what `npm start` does)')
+  .option('--port <port>', 'API port (default LOCKSTEP_PORT or 3000)')
+  .option('--host <host>', 'interface to listen on (default LOCKSTEP_HOST or 127.0.0.1)')
+  .action(async (opts: { demo?: boolean; port?: string; host?: string }) => {
+    const config = loadConfig();
+    const port = opts.port !== undefined ? Number(opts.port) : config.port;
+    const host = opts.host ?? config.host;
+    const app = await createApp({
+      databaseUrl: config.databaseUrl,
+      secretKey: config.secretKey,
+      keyFile: config.keyFile,
+      engine: { driftCheckMs: config.driftCheckMinutes * 60_000 },
+    });
+    const server = await buildServer(app, {
+      logger: {
+        level: config.logLevel,
+        redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      },
+    });
+    const log = server.log;
+    const emulator = opts.demo ? await startDemoEmulator({ port: config.demoPort, host: '127.0.0.1', apiKey: DEMO_API_KEY }) : null;
+    const keysFile = path.join(path.dirname(config.keyFile), 'demo-keys.json');
+    const demo = emulator ? await bootstrapDemo(app, { emulatorUrl: emulator.url, keysFile }) : null;
+    await app.engine.start({ releaseStaleClaims: app.store.dialect === 'sqlite' });
+    // The demo emulator starts empty each run: read back what we think it holds and repair it.
+    if (demo) await app.engine.scheduleDriftCheck();
+    const address = await server.listen({ port, host });
+    log.info({ store: app.store.describe }, `Lockstep listening on ${address}`);
+    if (demo && emulator) {
+      console.log(
+        [
+          '',
+          `  Lockstep is running at ${address}  (OpenAPI: ${address}/openapi.json)`,
+          `  Demo door system (emulated provider) at ${emulator.url}  (state: ${emulator.url}/_emulator/state)`,
+          `  Keys and ids for the README walk-through: ${keysFile}`,
+          `    team admin key:  ${demo.teamAdminKey}`,
+          `    space (Meeting room 1): ${demo.spaces.find((s) => s.name === 'Meeting room 1')?.id}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    const shutdown = async (signal: string) => {
+      log.info(`${signal}: shutting down`);
+      await server.close();
+      await app.close();
+      await emulator?.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('Create or upgrade the database schema')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+    console.log(`schema is up to date (${app.store.describe})`);
+    await app.close();
+  });
+
+const org = program.command('org').description('Organisations (venues)');
+org
+  .command('create')
+  .description('Create an organisation and print its id')
+  .requiredOption('--name <name>', 'organisation name')
+  .action(async (opts: { name: string }) => {
+    const config = loadConfig();
+    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+    const id = newId('org');
+    await app.store.db.insertInto('organisations').values({ id, name: opts.name, createdAt: Date.now() }).execute();
+    console.log(id);
+    await app.close();
+  });
+
+const apiKey = program.command('api-key').description('API keys');
+apiKey
+  .command('create')
+  .description('Create an API key and print it (it is shown only once)')
+  .addOption(new Option('--role <role>', 'role of the key').choices([...roles]).makeOptionMandatory())
+  .option('--name <name>', 'what the key is for', 'cli')
+  .option('--org <organisationId>', 'organisation (required except for platform-admin)')
+  .option('--person <personId>', 'person the key speaks for (guest keys)')
+  .action(async (opts: { role: Role; name: string; org?: string; person?: string }) => {
+    if (opts.role !== 'platform-admin' && !opts.org) fail(`--org is required for a ${opts.role} key (create one with \`lockstep org create --name …\`)`);
+    if (opts.role === 'guest' && !opts.person) fail('--person is required for a guest key');
+    const config = loadConfig();
+    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+    try {
+      if (opts.org) {
+        const found = await app.store.db.selectFrom('organisations').select('id').where('id', '=', opts.org).executeTakeFirst();
+        if (!found) fail(`organisation ${opts.org} does not exist`);
+      }
+      const key = await createApiKey(app.store.db, app.secrets, {
+        role: opts.role,
+        name: opts.name,
+        organisationId: opts.role === 'platform-admin' ? null : opts.org!,
+        personId: opts.person ?? null,
+      });
+      console.log(key.key);
+    } finally {
+      await app.close();
+    }
+  });
+
+program
+  .command('status')
+  .description('Show sync status: per integration, or for one booking')
+  .option('--booking <bookingId>', 'show the access status of one booking')
+  .action(async (opts: { booking?: string }) => {
+    const config = loadConfig();
+    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+    try {
+      process.exitCode = await printStatus(app, opts);
+    } finally {
+      await app.close();
+    }
+  });
+
+function fail(message: string): never {
+  console.error(`lockstep: ${message}`);
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`lockstep: ${err.message}`);
+  process.exit(1);
+});
