@@ -105,10 +105,13 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     expect(after[0].from).toBe(new Date(Date.parse(t5) - 15 * MIN).toISOString());
     expect(await guestPin(booking.organiserId)).toBe(pin);
 
+    h.emulator.resetStats();
     const cancelled = await h.call('POST', `/v1/bookings/${booking.id}/cancel`, undefined, h.keys.admin);
     expect(cancelled.body.status).toBe('cancelled');
     await h.converge();
     expect(userOf(booking.organiserId)).toBeNull();
+    // Deleting the user takes its membership with it: one call, not two.
+    expect(h.emulator.stats().byRoute).toEqual({ 'DELETE /api/users/:id': 1 });
     expect(h.emulator.state.users()).toHaveLength(0);
     const sync = await h.call('GET', `/v1/bookings/${booking.id}/sync`, undefined, h.keys.admin);
     expect(sync.body.state).toBe('revoked');
@@ -215,6 +218,18 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     const status = await h.call('GET', `/v1/integrations/${h.integrationId}/status`, undefined, h.keys.admin);
     expect(status.body.failing).toEqual([]);
     expect(status.body.lastError).toBeNull();
+  });
+
+  it('issues a fresh PIN when the provider says the code is already in use', async () => {
+    const space = await h.space(['ag-meeting-1']);
+    h.emulator.faults.add({ match: { method: 'PUT' }, times: 1, fault: { kind: 'status', status: 409 } });
+    const booking = await book(space, hoursFromNow(1), hoursFromNow(2));
+    await h.converge();
+    const pin = (await guestPin(booking.organiserId))!;
+    expect(h.emulator.state.pinMatches(userOf(booking.organiserId)!.id, pin)).toBe(true);
+    const audit = await h.call('GET', `/v1/audit?subjectId=${booking.organiserId}`, undefined, h.keys.admin);
+    const actions = audit.body.results.map((r: any) => `${r.action}:${r.actor}`);
+    expect(actions).toEqual(expect.arrayContaining(['pin.issued:engine', 'pin.regenerated:engine']));
   });
 
   it('shows a failing provider as failed with the reason, then recovers', async () => {

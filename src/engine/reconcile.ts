@@ -112,7 +112,17 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       }
       userRef = user.providerRef ?? undefined;
       if (caps.pinOnUser && pin && user.pinId !== pin.id) {
-        await call(() => adapter.setUserPin(userRef!, pin.pin));
+        try {
+          await call(() => adapter.setUserPin(userRef!, pin.pin));
+        } catch (err) {
+          // 409: the provider already has this code (one Lockstep did not issue). Never share a code:
+          // issue a fresh one; the retry sets it.
+          if (err instanceof ProviderError && err.details.status === 409) {
+            await ctx.pins.regenerate(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId, ACTOR);
+            throw new ProviderError('transient', 'PIN already in use on the provider; issued a new one');
+          }
+          throw err;
+        }
         await db
           .updateTable('providerUsers')
           .set({ pinId: pin.id, updatedAt: Date.now() })
@@ -287,7 +297,15 @@ async function revokeEverything(
   note: Note,
 ) {
   const { db, adapter, integration } = ctx;
-  for (const g of grants) await deleteGrant(ctx, toApplied(g), user?.providerRef ?? undefined, call, note);
+  // Where removing the user removes its grants, one call does it all; the grants are still audited.
+  const cascade = Boolean(user?.providerRef && adapter.capabilities.providerUsers && adapter.deletingUserRemovesGrants);
+  for (const g of grants) {
+    if (!cascade) {
+      await deleteGrant(ctx, toApplied(g), user?.providerRef ?? undefined, call, note);
+      continue;
+    }
+    await db.updateTable('providerGrants').set({ state: 'deleting', updatedAt: Date.now() }).where('id', '=', g.id).execute();
+  }
   if (!user) return;
   await db
     .updateTable('providerUsers')
@@ -301,6 +319,10 @@ async function revokeEverything(
     } catch (err) {
       if (!(err instanceof ProviderError && err.kind === 'not-found')) throw err;
     }
+  }
+  if (cascade) {
+    await db.deleteFrom('providerGrants').where('integrationId', '=', integration.id).where('personId', '=', personId).execute();
+    for (const g of grants) note('access.revoked', { targetRef: g.targetRef, ...windowDetails(g) }, reasonText(toApplied(g)));
   }
   await db.deleteFrom('providerUsers').where('integrationId', '=', integration.id).where('personId', '=', personId).execute();
   note('provider-user.deleted', { providerRef: user.providerRef });

@@ -95,6 +95,8 @@ export interface ProviderAdapter {
   readonly kind: string;
   readonly capabilities: ProviderCapabilities;
   readonly pinRules: PinRules;
+  /** Deleting a provider user also removes its grants, so revoking everyone needs one call, not one per grant. */
+  readonly deletingUserRemovesGrants?: boolean;
 
   /** Throws ProviderError('auth', …) with an admin-readable message on bad credentials. */
   testConnection(): Promise<void>;

@@ -86,6 +86,8 @@ export class DemoAdapter implements ProviderAdapter {
   readonly kind = 'demo';
   readonly capabilities: ProviderCapabilities = CAPABILITIES;
   readonly pinRules: PinRules = PIN_RULES;
+  /** DELETE /api/users/:id takes the user's memberships with it. */
+  readonly deletingUserRemovesGrants = true;
   private readonly http: JsonHttpClient;
   private readonly baseUrl: string;
 
