@@ -13,6 +13,8 @@ export interface Config {
   demoPort: number;
   logLevel: string;
   driftCheckMinutes: number;
+  /** A claimed sync item is taken over by another worker if its claimer has not finished by then (crashed). */
+  claimLeaseSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoPort: intEnv(env, 'LOCKSTEP_DEMO_PORT', 3001),
     logLevel: env.LOCKSTEP_LOG_LEVEL ?? 'info',
     driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
+    claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
   };
 }
 
