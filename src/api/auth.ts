@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
-import { ApiError, forbidden } from './errors.js';
+import { ApiError, badRequest, forbidden } from './errors.js';
 import { newId } from '../store/ids.js';
 
 export const roles = ['platform-admin', 'team-admin', 'host', 'guest'] as const;
@@ -88,6 +88,17 @@ export function organisationOf(principal: Principal, requested?: string | null):
   }
   if (requested && requested !== principal.organisationId) throw forbidden('this key belongs to another organisation');
   return principal.organisationId!;
+}
+
+/**
+ * `organisationOf` for creates: a platform admin names the organisation, so check it exists (a
+ * foreign-key failure on insert would otherwise surface as a 500).
+ */
+export async function organisationForWrite(db: Kysely<Database>, principal: Principal, requested?: string | null): Promise<string> {
+  const organisationId = organisationOf(principal, requested);
+  const org = await db.selectFrom('organisations').select('id').where('id', '=', organisationId).executeTakeFirst();
+  if (!org) throw badRequest('organisationId', `organisation ${organisationId} does not exist; list organisations with GET /v1/organisations`);
+  return organisationId;
 }
 
 /** Throws 404 (not 403) for another organisation's object, so ids do not leak across tenants. */

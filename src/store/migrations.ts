@@ -290,6 +290,9 @@ function initial(dialect: StoreDialect): Migration {
           BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$`.execute(db);
         await sql`CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
           FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`.execute(db);
+        // TRUNCATE bypasses row triggers; refuse it with a statement trigger.
+        await sql`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+          FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`.execute(db);
       }
     },
   };

@@ -27,7 +27,7 @@ export const accessRoutes: RouteModule = (api, app) => {
     if (!person) throw notFound('person', req.params.id);
     assertSameOrganisation(req.principal, person.organisationId, 'person', person.id);
     const integration = await db.selectFrom('integrations').selectAll().where('id', '=', req.body.integrationId).where('organisationId', '=', person.organisationId).executeTakeFirst();
-    if (!integration) throw badRequest('integrationId', `integration ${req.body.integrationId} does not exist in this organisation`);
+    if (!integration) throw badRequest('integrationId', `integration ${req.body.integrationId} does not exist in this organisation; list them with GET /v1/integrations`);
     const adapter = app.engine.adapterFor(integration);
     if (!adapter.capabilities.pinOnUser && !adapter.capabilities.pinOnLock) throw badRequest('integrationId', `${integration.kind} does not use personal PINs`);
     const pin = await app.pins.regenerate(integration.id, person.id, pinRulesFor(adapter, integration), person.organisationId, req.principal.keyId);

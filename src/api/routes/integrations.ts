@@ -12,7 +12,7 @@ import { ApiError, badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
 import { listProviderModules, providerModule, providerKinds } from '../../providers/registry.js';
-import { ProviderError } from '../../providers/types.js';
+import { ProviderError, type ProviderAdapter } from '../../providers/types.js';
 import { peopleInScope } from '../../store/facts.js';
 
 const bufferMinutes = z.number().int().min(0, 'must be 0 or more minutes').max(24 * 60, 'must be at most 1440 minutes (a day)');
@@ -25,12 +25,15 @@ const settingsShape = {
   provisionAheadDays: z.number().int().min(1).max(366).optional().describe('Provision access at most this many days before it starts (default 30)'),
 };
 
+// Only http(s): any other scheme would pass z.url() and then fail inside the HTTP client as a 502.
+const providerUrl = (message: string) => z.url({ protocol: /^https?$/, message });
+
 const createBody = z
   .object({
     organisationId: z.string().optional(),
     kind: z.string().refine((k) => providerKinds.includes(k), { message: `must be one of: ${providerKinds.join(', ')}` }),
     name: z.string().trim().min(1).max(200),
-    baseUrl: z.url('must be the provider API base URL, e.g. https://api.example.com'),
+    baseUrl: providerUrl('must be the provider API base URL, e.g. https://api.example.com'),
     credentials: z.record(z.string(), z.string()),
     skipConnectionTest: z.boolean().default(false),
     ...settingsShape,
@@ -40,7 +43,7 @@ const createBody = z
 const updateBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
-    baseUrl: z.url().optional(),
+    baseUrl: providerUrl('must be the provider API base URL, e.g. https://api.example.com').optional(),
     credentials: z.record(z.string(), z.string()).optional(),
     ...settingsShape,
   })
@@ -90,21 +93,23 @@ export const integrationRoutes: RouteModule = (api, app) => {
   const checkCredentials = (kind: string, credentials: Record<string, string>) => {
     const mod = providerModule(kind)!;
     for (const f of mod.credentialFields) {
-      if (f.required && !credentials[f.name]) throw badRequest(`credentials.${f.name}`, `required for ${mod.label} (${f.label})`);
+      if (f.required && !credentials[f.name]?.trim()) throw badRequest(`credentials.${f.name}`, `required for ${mod.label} (${f.label})`);
     }
     for (const k of Object.keys(credentials)) {
       if (!mod.credentialFields.some((f) => f.name === k)) throw badRequest(`credentials.${k}`, `not a ${kind} credential; expected ${mod.credentialFields.map((f) => f.name).join(', ')}`);
     }
   };
   const testConnection = async (kind: string, baseUrl: string, credentials: Record<string, string>) => {
-    const adapter = providerModule(kind)!.create({ baseUrl, credentials, timeoutMs: 10_000 });
+    let adapter: ProviderAdapter | undefined;
     try {
+      // Inside the try: a module may refuse the settings while building its client.
+      adapter = providerModule(kind)!.create({ baseUrl, credentials, timeoutMs: 10_000 });
       await adapter.testConnection();
     } catch (err) {
       if (err instanceof ProviderError) throw new ApiError(422, 'connection_failed', `could not connect to the provider (${err.kind}): ${err.message}. Check baseUrl and credentials, or set skipConnectionTest to save anyway.`);
       throw err;
     } finally {
-      await adapter.close?.();
+      await adapter?.close?.();
     }
   };
 

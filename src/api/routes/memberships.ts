@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationOf, requireRole, type Principal } from '../auth.js';
+import { assertSameOrganisation, organisationForWrite, organisationOf, requireRole, type Principal } from '../auth.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
@@ -60,7 +60,7 @@ export const membershipRoutes: RouteModule = (api, app) => {
     }
     for (const [i, t] of targets.entries()) {
       const integ = await db.selectFrom('integrations').select('id').where('id', '=', t.integrationId).where('organisationId', '=', organisationId).executeTakeFirst();
-      if (!integ) throw badRequest(`targets.${i}.integrationId`, `integration ${t.integrationId} does not exist in this organisation`);
+      if (!integ) throw badRequest(`targets.${i}.integrationId`, `integration ${t.integrationId} does not exist in this organisation; list them with GET /v1/integrations`);
     }
   };
   const writePlanParts = async (trx: Kysely<Database>, planId: string, spaceIds: string[], targets: { integrationId: string; targetRef: string }[]) => {
@@ -83,7 +83,7 @@ export const membershipRoutes: RouteModule = (api, app) => {
   });
   api.post('/v1/plans', { schema: { tags: ['plans'], security: bearer, body: planBody } }, async (req, reply) => {
     requireRole(req.principal, 'team-admin');
-    const organisationId = organisationOf(req.principal, req.body.organisationId);
+    const organisationId = await organisationForWrite(db, req.principal, req.body.organisationId);
     await checkPlanParts(organisationId, req.body.spaceIds, req.body.targets);
     const row = { id: newId('pl'), organisationId, name: req.body.name, createdAt: Date.now() };
     await db.transaction().execute(async (trx) => {

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationOf, requireRole } from '../auth.js';
+import { assertSameOrganisation, organisationForWrite, organisationOf, requireRole } from '../auth.js';
 import { conflict, notFound, badRequest } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
@@ -68,7 +68,7 @@ export const peopleRoutes: RouteModule = (api, app) => {
 
   api.post('/v1/people', { schema: { tags: ['people'], security: bearer, body: personBody } }, async (req, reply) => {
     requireRole(req.principal, 'team-admin');
-    const organisationId = organisationOf(req.principal, req.body.organisationId);
+    const organisationId = await organisationForWrite(db, req.principal, req.body.organisationId);
     const email = req.body.email?.toLowerCase() ?? null;
     if (email) {
       const clash = await db.selectFrom('people').select('id').where('organisationId', '=', organisationId).where('email', '=', email).executeTakeFirst();
@@ -150,7 +150,7 @@ export const peopleRoutes: RouteModule = (api, app) => {
 
   api.post('/v1/companies', { schema: { tags: ['companies'], security: bearer, body: companyBody } }, async (req, reply) => {
     requireRole(req.principal, 'team-admin');
-    const row = { id: newId('co'), organisationId: organisationOf(req.principal, req.body.organisationId), name: req.body.name, createdAt: Date.now() };
+    const row = { id: newId('co'), organisationId: await organisationForWrite(db, req.principal, req.body.organisationId), name: req.body.name, createdAt: Date.now() };
     await db.insertInto('companies').values(row).execute();
     return reply.status(201).send(await companyView(row));
   });
