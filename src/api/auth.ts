@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database, Row } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
-import { ApiError, badRequest, forbidden } from './errors.js';
+import { ApiError, badRequest, forbidden, notFound } from './errors.js';
 import { newId } from '../store/ids.js';
 
 export const roles = ['platform-admin', 'team-admin', 'host', 'guest'] as const;
@@ -99,6 +99,18 @@ export async function organisationForWrite(db: Kysely<Database>, principal: Prin
   const org = await db.selectFrom('organisations').select('id').where('id', '=', organisationId).executeTakeFirst();
   if (!org) throw badRequest('organisationId', `organisation ${organisationId} does not exist; list organisations with GET /v1/organisations`);
   return organisationId;
+}
+
+type OwnedTable = 'locations' | 'spaces' | 'people' | 'companies' | 'plans' | 'subscriptions' | 'integrations' | 'mappings';
+
+/** Loads an organisation-owned row by id; 404 when missing or another organisation's. */
+export async function findOwned<T extends OwnedTable>(db: Kysely<Database>, table: T, principal: Principal, id: string, what: string): Promise<Row<T>> {
+  // Every owned table has `id` and `organisationId`; Kysely cannot see that through a union of tables.
+  const loose = db as unknown as Kysely<{ owned: { id: string; organisationId: string } }>;
+  const row = await loose.selectFrom(table as 'owned').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(what, id);
+  assertSameOrganisation(principal, row.organisationId, what, id);
+  return row as unknown as Row<T>;
 }
 
 /** Throws 404 (not 403) for another organisation's object, so ids do not leak across tenants. */

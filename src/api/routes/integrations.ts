@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationOf, requireRole, type Principal } from '../auth.js';
-import { ApiError, badRequest, conflict, notFound } from '../errors.js';
+import { type Principal, findOwned, organisationOf, requireRole } from '../auth.js';
+import { ApiError, badRequest, conflict } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
 import { listProviderModules, providerModule, providerKinds } from '../../providers/registry.js';
@@ -84,12 +84,7 @@ export const integrationRoutes: RouteModule = (api, app) => {
     lastErrorAt: iso(i.lastErrorAt),
     createdAt: iso(i.createdAt),
   });
-  const load = async (p: Principal, id: string) => {
-    const row = await db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('integration', id);
-    assertSameOrganisation(p, row.organisationId, 'integration', id);
-    return row;
-  };
+  const load = (principal: Principal, id: string) => findOwned(db, 'integrations', principal, id, 'integration');
   const checkCredentials = (kind: string, credentials: Record<string, string>) => {
     const mod = providerModule(kind)!;
     for (const f of mod.credentialFields) {
@@ -306,9 +301,7 @@ export const integrationRoutes: RouteModule = (api, app) => {
 
   api.delete('/v1/mappings/:id', { schema: { tags: ['mappings'], security: bearer, params: idParams, summary: 'Unmap; access granted through this mapping is revoked' } }, async (req, reply) => {
     requireRole(req.principal, 'team-admin');
-    const m = await db.selectFrom('mappings').selectAll().where('id', '=', req.params.id).executeTakeFirst();
-    if (!m) throw notFound('mapping', req.params.id);
-    assertSameOrganisation(req.principal, m.organisationId, 'mapping', m.id);
+    const m = await findOwned(db, 'mappings', req.principal, req.params.id, 'mapping');
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('mappings').where('id', '=', m.id).execute();
       await writeAudit(trx, { organisationId: m.organisationId, actor: req.principal.keyId, action: 'mapping.deleted', subjectType: 'mapping', subjectId: m.id, details: { spaceId: m.spaceId, integrationId: m.integrationId, targetRef: m.targetRef } });

@@ -7,8 +7,8 @@ import type { Kysely } from 'kysely';
 import type { Database, Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationForWrite, organisationOf, requireRole, type Principal } from '../auth.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { type Principal, findOwned, organisationForWrite, organisationOf, requireRole } from '../auth.js';
+import { badRequest, conflict } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
 import { readWindow } from '../time-input.js';
@@ -47,12 +47,7 @@ export const membershipRoutes: RouteModule = (api, app) => {
     ]);
     return { id: p.id, organisationId: p.organisationId, name: p.name, spaceIds: spaces.map((s) => s.spaceId), targets, createdAt: iso(p.createdAt) };
   };
-  const loadPlan = async (pr: Principal, id: string) => {
-    const plan = await db.selectFrom('plans').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!plan) throw notFound('plan', id);
-    assertSameOrganisation(pr, plan.organisationId, 'plan', id);
-    return plan;
-  };
+  const loadPlan = (principal: Principal, id: string) => findOwned(db, 'plans', principal, id, 'plan');
   const checkPlanParts = async (organisationId: string, spaceIds: string[], targets: { integrationId: string }[]) => {
     for (const [i, id] of spaceIds.entries()) {
       const s = await db.selectFrom('spaces').select('id').where('id', '=', id).where('organisationId', '=', organisationId).executeTakeFirst();
@@ -130,12 +125,7 @@ export const membershipRoutes: RouteModule = (api, app) => {
     cancelledAt: iso(s.cancelledAt),
     createdAt: iso(s.createdAt),
   });
-  const loadSubscription = async (pr: Principal, id: string) => {
-    const sub = await db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!sub) throw notFound('subscription', id);
-    assertSameOrganisation(pr, sub.organisationId, 'subscription', id);
-    return sub;
-  };
+  const loadSubscription = (principal: Principal, id: string) => findOwned(db, 'subscriptions', principal, id, 'subscription');
   /** Everyone a subscription covers right now: the person, or every member of the company. */
   const coveredPeople = async (trx: Kysely<Database>, s: { personId: string | null; companyId: string | null }) => {
     if (s.personId) return [s.personId];

@@ -7,8 +7,8 @@ import type { Kysely } from 'kysely';
 import type { Database, Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationForWrite, organisationOf, requireRole } from '../auth.js';
-import { conflict, notFound, badRequest } from '../errors.js';
+import { findOwned, organisationForWrite, organisationOf, requireRole, type Principal } from '../auth.js';
+import { badRequest, conflict } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
 
@@ -46,12 +46,7 @@ export function personView(p: Row<'people'>) {
 export const peopleRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
 
-  const loadPerson = async (principal: Parameters<typeof assertSameOrganisation>[0], id: string) => {
-    const person = await db.selectFrom('people').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!person) throw notFound('person', id);
-    assertSameOrganisation(principal, person.organisationId, 'person', id);
-    return person;
-  };
+  const loadPerson = (principal: Principal, id: string) => findOwned(db, 'people', principal, id, 'person');
 
   api.get('/v1/people', { schema: { tags: ['people'], security: bearer, querystring: listQuery.extend({ email: z.string().optional() }) } }, async (req) => {
     requireRole(req.principal, 'host');
@@ -123,12 +118,7 @@ export const peopleRoutes: RouteModule = (api, app) => {
 
   // Companies ------------------------------------------------------------------------------------
 
-  const loadCompany = async (principal: Parameters<typeof assertSameOrganisation>[0], id: string) => {
-    const company = await db.selectFrom('companies').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!company) throw notFound('company', id);
-    assertSameOrganisation(principal, company.organisationId, 'company', id);
-    return company;
-  };
+  const loadCompany = (principal: Principal, id: string) => findOwned(db, 'companies', principal, id, 'company');
   const companyView = async (c: Row<'companies'>) => ({
     id: c.id,
     organisationId: c.organisationId,

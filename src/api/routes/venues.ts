@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
 import { bearer, idParams, iso, listQuery } from '../types.js';
-import { assertSameOrganisation, organisationOf, requireRole, type Principal } from '../auth.js';
+import { type Principal, assertSameOrganisation, findOwned, organisationOf, requireRole } from '../auth.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
@@ -69,12 +69,7 @@ export const venueRoutes: RouteModule = (api, app) => {
   });
 
   // Locations -----------------------------------------------------------------------------------
-  const loadLocation = async (p: Principal, id: string) => {
-    const row = await db.selectFrom('locations').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('location', id);
-    assertSameOrganisation(p, row.organisationId, 'location', id);
-    return row;
-  };
+  const loadLocation = (principal: Principal, id: string) => findOwned(db, 'locations', principal, id, 'location');
   api.get('/v1/locations', { schema: { tags: ['locations'], security: bearer, querystring: listQuery } }, async (req) => {
     requireRole(req.principal, 'host');
     const rows = await db.selectFrom('locations').selectAll().where('organisationId', '=', organisationOf(req.principal, req.query.organisationId)).orderBy('name').limit(req.query.limit).offset(req.query.offset).execute();
@@ -113,12 +108,7 @@ export const venueRoutes: RouteModule = (api, app) => {
   });
 
   // Spaces --------------------------------------------------------------------------------------
-  const loadSpace = async (p: Principal, id: string) => {
-    const row = await db.selectFrom('spaces').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('space', id);
-    assertSameOrganisation(p, row.organisationId, 'space', id);
-    return row;
-  };
+  const loadSpace = (principal: Principal, id: string) => findOwned(db, 'spaces', principal, id, 'space');
   api.get('/v1/spaces', { schema: { tags: ['spaces'], security: bearer, querystring: listQuery.extend({ locationId: z.string().optional() }) } }, async (req) => {
     if (req.principal.role === 'guest') throw forbidden('guests cannot list spaces');
     let q = db.selectFrom('spaces').selectAll().where('organisationId', '=', organisationOf(req.principal, req.query.organisationId));
