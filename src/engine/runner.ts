@@ -44,8 +44,11 @@ export interface EngineOptions {
   workerId?: string;
   logger?: EngineLogger;
   now?: () => number;
-  /** Observability hook for tests and benchmarks. */
-  onSynced?: (event: { integrationId: string; personId: string; calls: number; at: number }) => void;
+  /**
+   * Observability hook for tests and benchmarks, called after a successful sync. `startedAt` is when
+   * that sync began (before any facts were read): every change committed before it is reflected.
+   */
+  onSynced?: (event: { integrationId: string; personId: string; calls: number; startedAt: number; at: number }) => void;
 }
 
 interface CachedAdapter {
@@ -199,6 +202,7 @@ export class SyncEngine {
   }
 
   private async process(item: WorkItem): Promise<void> {
+    const startedAt = Date.now();
     const { db, queue, logger } = this.opts;
     const integration = await db.selectFrom('integrations').selectAll().where('id', '=', item.integrationId).executeTakeFirst();
     if (!integration) {
@@ -219,7 +223,7 @@ export class SyncEngine {
         await db.updateTable('integrations').set({ lastError: null, lastErrorAt: null }).where('id', '=', integration.id).execute();
       }
       if (integration.status === 'revoking') await this.finishRevokingIfDone(integration);
-      this.opts.onSynced?.({ integrationId: item.integrationId, personId: item.personId, calls: outcome.calls, at: Date.now() });
+      this.opts.onSynced?.({ integrationId: item.integrationId, personId: item.personId, calls: outcome.calls, startedAt, at: Date.now() });
     } catch (err) {
       await this.recordFailure(item, integration, err);
       logger.warn({ integrationId: item.integrationId, personId: item.personId, error: describeError(err) }, 'sync failed; will retry');

@@ -1,0 +1,619 @@
+/**
+ * Lockstep convergence benchmark: how fast do N bookings written through the HTTP API become access
+ * on a provider?
+ *
+ * One process runs the demo emulator, a fresh Lockstep (store + engine + API) and the client, all
+ * talking real HTTP on random ports. It bootstraps an organisation through the API, writes N bookings
+ * for M people with bounded concurrency, waits for the engine to go idle and prints what it measured.
+ * It never asserts timings; it exits non-zero only when the provider does not end up holding what the
+ * bookings asked for.
+ *
+ *   npx tsx bench/converge.ts [--bookings 10000] [--people 2000] [--store sqlite|postgres] [--concurrency 32]
+ *
+ * See bench/README.md for every option and what each figure means.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { createApp, type App } from '../src/app.js';
+import { buildServer } from '../src/api/server.js';
+import { createApiKey } from '../src/api/auth.js';
+import { startDemoEmulator, type DemoAccessGroup, type DemoEmulator } from '../src/providers/demo/emulator.js';
+import type { Api } from '../src/api/types.js';
+import type { EngineLogger } from '../src/engine/runner.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Buffers set on the integration; the final check expects access from start-15 min to end+15 min. */
+const BUFFER_MINUTES = 15;
+const SPREAD_DAYS = 20;
+/** Share of bookings that start exactly when an earlier booking of the same organiser ends. */
+const BACK_TO_BACK_SHARE = 0.15;
+const PROVIDER_KEY = 'bench-key';
+
+// ---------------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  bookings: number;
+  people: number;
+  store: 'sqlite' | 'postgres';
+  concurrency: number;
+  spaces: number;
+  laneSize: number | undefined;
+  seed: number;
+  pgUrl: string;
+  outDir: string;
+  idleTimeoutMs: number;
+  /** Diagnostic: start the engine only once every booking is written (API and engine measured apart). */
+  engineAfterWrites: boolean;
+}
+
+const HELP = `Usage: npx tsx bench/converge.ts [options]      (or: npm run bench -- [options])
+
+  -n, --bookings N       bookings to write                         env BENCH_BOOKINGS     default 10000
+  -m, --people M         people (organisers)                        env BENCH_PEOPLE       default 2000
+      --store KIND       sqlite (temp dir) or postgres (temp db)    env BENCH_STORE        default sqlite
+  -c, --concurrency C    concurrent API writes                      env BENCH_CONCURRENCY  default 32
+      --spaces S         spaces, each mapped to front door + room   env BENCH_SPACES       default 4
+      --lane-size L      engine laneSize (default: engine default)  env BENCH_LANE_SIZE
+      --seed X           PRNG seed for the booking mix              env BENCH_SEED         default 1
+      --pg-url URL       PostgreSQL server (admin db)               env BENCH_PG_URL       default postgres://postgres@127.0.0.1:5432/postgres
+      --out DIR          where the markdown results row is appended env BENCH_OUT          default bench/out
+      --idle-timeout S   give up waiting for convergence after S s  env BENCH_IDLE_TIMEOUT default 1800
+      --engine-after-writes  diagnostic: start the engine only after the last write (API and engine
+                         measured apart; latency then includes the wait)  env BENCH_ENGINE_AFTER_WRITES=1
+  -h, --help
+`;
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      bookings: { type: 'string', short: 'n' },
+      people: { type: 'string', short: 'm' },
+      store: { type: 'string' },
+      concurrency: { type: 'string', short: 'c' },
+      spaces: { type: 'string' },
+      'lane-size': { type: 'string' },
+      seed: { type: 'string' },
+      'pg-url': { type: 'string' },
+      out: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'engine-after-writes': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const env = process.env;
+  const int = (name: string, raw: string | undefined, fallback: number | undefined, min = 1): number | undefined => {
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) fail(`${name} must be an integer >= ${min} (got "${raw}")`);
+    return n;
+  };
+  const store = (values.store ?? env.BENCH_STORE ?? 'sqlite').toLowerCase();
+  if (store !== 'sqlite' && store !== 'postgres') fail(`--store must be sqlite or postgres (got "${store}")`);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return {
+    bookings: int('--bookings', values.bookings ?? env.BENCH_BOOKINGS, 10_000)!,
+    people: int('--people', values.people ?? env.BENCH_PEOPLE, 2_000)!,
+    store: store as Options['store'],
+    concurrency: int('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 32)!,
+    spaces: int('--spaces', values.spaces ?? env.BENCH_SPACES, 4)!,
+    laneSize: int('--lane-size', values['lane-size'] ?? env.BENCH_LANE_SIZE, undefined),
+    seed: int('--seed', values.seed ?? env.BENCH_SEED, 1, 0)!,
+    pgUrl: values['pg-url'] ?? env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    outDir: path.resolve(values.out ?? env.BENCH_OUT ?? path.join(here, 'out')),
+    idleTimeoutMs: int('--idle-timeout', values['idle-timeout'] ?? env.BENCH_IDLE_TIMEOUT, 1_800)! * 1000,
+    engineAfterWrites: values['engine-after-writes'] ?? ['1', 'true', 'yes'].includes((env.BENCH_ENGINE_AFTER_WRITES ?? '').toLowerCase()),
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Temporary store
+
+interface TempStore {
+  url: string;
+  describe: string;
+  drop(): Promise<void>;
+}
+
+async function createTempStore(opts: Options): Promise<TempStore> {
+  if (opts.store === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
+    const file = path.join(dir, 'lockstep.db');
+    return { url: file, describe: `sqlite (${file})`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `lockstep_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: opts.pgUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(opts.pgUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    describe: `postgres (temp db ${name} on ${url.host})`,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: opts.pgUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Workload
+
+/** mulberry32: small, fast, seedable; the same seed gives the same booking mix. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface PlannedBooking {
+  person: number;
+  space: number;
+  startsAt: number;
+  endsAt: number;
+  backToBack: boolean;
+}
+
+function planBookings(opts: Options, now: number): PlannedBooking[] {
+  const rand = prng(opts.seed);
+  const pick = (n: number) => Math.floor(rand() * n);
+  const slot = 15 * MINUTE;
+  // First possible start: the next quarter hour at least an hour from now.
+  const base = Math.ceil((now + HOUR) / slot) * slot;
+  const slots = (SPREAD_DAYS * DAY) / slot;
+  const out: PlannedBooking[] = [];
+  for (let i = 0; i < opts.bookings; i++) {
+    const duration = (4 + pick(9)) * slot; // 1 h to 3 h in quarter hours
+    const space = pick(opts.spaces);
+    if (out.length > 0 && rand() < BACK_TO_BACK_SHARE) {
+      // Chain onto a recent booking: same organiser, starting exactly when it ends (maybe another room).
+      const prev = out[out.length - 1 - pick(Math.min(out.length, 200))];
+      out.push({ person: prev.person, space, startsAt: prev.endsAt, endsAt: prev.endsAt + duration, backToBack: true });
+    } else {
+      const startsAt = base + pick(slots) * slot;
+      out.push({ person: pick(opts.people), space, startsAt, endsAt: startsAt + duration, backToBack: false });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP client
+
+class ApiClient {
+  private readonly pool: Pool;
+  constructor(baseUrl: string, connections: number) {
+    this.pool = new Pool(baseUrl, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  async call<T = any>(method: 'GET' | 'POST', urlPath: string, key: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await this.pool.request({
+      method,
+      path: urlPath,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  async must<T = any>(method: 'GET' | 'POST', urlPath: string, key: string, body?: unknown): Promise<T> {
+    const res = await this.call<T>(method, urlPath, key, body);
+    if (res.status >= 300) throw new Error(`${method} ${urlPath} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Runs `work(i)` for i in [0, count) with at most `concurrency` in flight, in index order. */
+async function runBounded(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= count) return;
+      await work(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Figures
+
+function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+const mib = (bytes: number) => bytes / (1024 * 1024);
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
+const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-GB') : 'n/a');
+const fmtMs = (ms: number) => (Number.isFinite(ms) ? (ms >= 10_000 ? `${fmt(ms / 1000, 1)} s` : `${fmtInt(ms)} ms`) : 'n/a');
+
+/** CPU seconds used (user + system, all threads) over a wall-clock span, and the share of one core. */
+function cpuShare(cpu: NodeJS.CpuUsage, wallMs: number): string {
+  const ms = (cpu.user + cpu.system) / 1000;
+  return `${fmt(ms / 1000)} s = ${fmtInt((100 * ms) / wallMs)}% of a core`;
+}
+
+function printTable(title: string, rows: [string, string][]): void {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const v = Math.max(...rows.map(([, val]) => val.length));
+  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(v + 2)}+`;
+  const out = [title, line];
+  for (const [k, val] of rows) out.push(k === '' ? line : `| ${k.padEnd(w)} | ${val.padStart(v)} |`);
+  out.push(line);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  const runStarted = performance.now();
+  const opts = parseOptions();
+  const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - runStarted) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+
+  // Peak memory, sampled (maxRSS from the kernel is exact; heap has no high-water mark of its own).
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 100);
+  sampler.unref();
+
+  // Sync observations and latency bookkeeping (filled once bookings are written).
+  let syncs = 0;
+  let bookingPhase = false;
+  const personIndex = new Map<string, number>();
+  /** Per person: bookings whose 201 arrived but no sync that started afterwards has finished yet. */
+  const pending = new Map<number, { booking: number; sentAt: number; doneAt: number }[]>();
+  /** Per person: every sync (start, end) during the booking phase, for the end-of-run audit. */
+  const syncLog = new Map<number, { startedAt: number; at: number }[]>();
+  let latency: Float64Array = new Float64Array(0);
+  let resolved = 0;
+  let engineWarnings = 0;
+  let engineErrors = 0;
+  const firstProblems: string[] = [];
+  const engineLogger: EngineLogger = {
+    info() {},
+    warn(obj, msg) {
+      engineWarnings++;
+      if (firstProblems.length < 5) firstProblems.push(`warn: ${msg} ${JSON.stringify(obj)}`);
+    },
+    error(obj, msg) {
+      engineErrors++;
+      if (firstProblems.length < 5) firstProblems.push(`error: ${msg} ${String((obj as { err?: unknown }).err ?? JSON.stringify(obj))}`);
+    },
+  };
+  const onSynced = (e: { personId: string; startedAt: number; at: number }) => {
+    if (!bookingPhase) return;
+    syncs++;
+    const p = personIndex.get(e.personId);
+    if (p === undefined) return;
+    let seen = syncLog.get(p);
+    if (!seen) syncLog.set(p, (seen = []));
+    seen.push({ startedAt: e.startedAt, at: e.at });
+    const list = pending.get(p);
+    if (!list) return;
+    // A sync that started after the 201 arrived loaded facts after the booking was committed: when it
+    // finishes, the provider holds that booking's access.
+    let kept = 0;
+    for (const w of list) {
+      if (w.doneAt <= e.startedAt) {
+        latency[w.booking] = e.at - w.doneAt;
+        resolved++;
+      } else {
+        list[kept++] = w;
+      }
+    }
+    list.length = kept;
+    if (kept === 0) pending.delete(p);
+  };
+
+  log(`creating ${opts.store} store`);
+  const store = await createTempStore(opts);
+  let emulator: DemoEmulator | null = null;
+  let app: App | null = null;
+  let server: Api | null = null;
+  let client: ApiClient | null = null;
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await client?.close().catch(() => {});
+      await server?.close().catch(() => {});
+      await app?.close().catch(() => {});
+      await emulator?.close().catch(() => {});
+      await store.drop().catch((err) => log(`could not drop the temporary store: ${String(err)}`));
+    })());
+  // Ctrl-C still drops the temporary database / directory.
+  process.once('SIGINT', () => {
+    log('interrupted; cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+  try {
+    const rooms: DemoAccessGroup[] = Array.from({ length: opts.spaces }, (_, i) => ({ id: `ag-room-${i + 1}`, name: `Room ${i + 1}`, description: 'Benchmark room' }));
+    const accessGroups: DemoAccessGroup[] = [{ id: 'ag-front-door', name: 'Front door', description: 'Street entrance' }, ...rooms];
+    emulator = await startDemoEmulator({ port: 0, apiKey: PROVIDER_KEY, accessGroups });
+
+    app = await createApp({
+      databaseUrl: store.url,
+      secretKey: randomBytes(32).toString('hex'),
+      engine: { driftCheckMs: 0, logger: engineLogger, onSynced, ...(opts.laneSize !== undefined ? { laneSize: opts.laneSize } : {}) },
+    });
+    server = await buildServer(app);
+    const baseUrl = await server.listen({ port: 0, host: '127.0.0.1' });
+    if (!opts.engineAfterWrites) await app.engine.start({ releaseStaleClaims: true });
+    client = new ApiClient(baseUrl, opts.concurrency);
+    const api = client;
+
+    // --- Bootstrap through the API (the first platform key has no API: it is what the CLI creates).
+    log(`bootstrapping on ${baseUrl} (provider ${emulator.url})`);
+    const platform = (await createApiKey(app.store.db, app.secrets, { role: 'platform-admin', name: 'bench', organisationId: null, personId: null })).key;
+    const org = await api.must('POST', '/v1/organisations', platform, { name: 'Benchmark venue' });
+    const admin = (await api.must('POST', '/v1/api-keys', platform, { role: 'team-admin', name: 'bench admin', organisationId: org.id })).key as string;
+    const location = await api.must('POST', '/v1/locations', admin, { name: 'HQ', timeZone: 'Europe/London' });
+    const integration = await api.must('POST', '/v1/integrations', platform, {
+      organisationId: org.id,
+      kind: 'demo',
+      name: 'Doors',
+      baseUrl: emulator.url,
+      credentials: { apiKey: PROVIDER_KEY },
+      bufferBeforeMinutes: BUFFER_MINUTES,
+      bufferAfterMinutes: BUFFER_MINUTES,
+      provisionAheadDays: 30,
+    });
+    const spaceIds: string[] = [];
+    for (let s = 0; s < opts.spaces; s++) {
+      const space = await api.must('POST', '/v1/spaces', admin, { locationId: location.id, name: `Room ${s + 1}`, kind: 'room' });
+      for (const targetRef of ['ag-front-door', rooms[s].id]) {
+        await api.must('POST', '/v1/mappings', admin, { spaceId: space.id, integrationId: integration.id, targetRef });
+      }
+      spaceIds.push(space.id);
+    }
+    const personIds: string[] = new Array(opts.people);
+    const peopleStarted = performance.now();
+    await runBounded(opts.people, opts.concurrency, async (i) => {
+      const p = await api.must('POST', '/v1/people', admin, { name: `Guest ${i + 1}`, email: `guest-${i + 1}@bench.example` });
+      personIds[i] = p.id;
+    });
+    const peopleMs = performance.now() - peopleStarted;
+    personIds.forEach((id, i) => personIndex.set(id, i));
+    await app.engine.idle(opts.idleTimeoutMs);
+    log(`created ${opts.people} people in ${fmtMs(peopleMs)}; writing ${opts.bookings} bookings with concurrency ${opts.concurrency}`);
+
+    // --- Bookings
+    const plan = planBookings(opts, Date.now());
+    latency = new Float64Array(plan.length).fill(NaN);
+    emulator.resetStats();
+    const callsBefore = app.engine.providerCalls;
+    const rssBefore = process.memoryUsage().rss;
+    const loadBefore = os.loadavg()[0];
+    const cpuBefore = process.cpuUsage();
+    bookingPhase = true;
+    let written = 0;
+    let rejected = 0;
+    let lastProgress = performance.now();
+    const firstWrite = performance.now();
+    await runBounded(plan.length, opts.concurrency, async (i) => {
+      const b = plan[i];
+      const sentAt = Date.now();
+      const res = await api.call('POST', '/v1/bookings', admin, {
+        spaceId: spaceIds[b.space],
+        organiserId: personIds[b.person],
+        start: new Date(b.startsAt).toISOString(),
+        end: new Date(b.endsAt).toISOString(),
+        title: `Bench ${i + 1}`,
+        externalId: `bench-${i + 1}`,
+      });
+      const doneAt = Date.now();
+      if (res.status !== 201) {
+        rejected++;
+        if (rejected <= 3) log(`booking ${i + 1} rejected: ${res.status} ${JSON.stringify(res.body)}`);
+        return;
+      }
+      written++;
+      let list = pending.get(b.person);
+      if (!list) pending.set(b.person, (list = []));
+      list.push({ booking: i, sentAt, doneAt });
+      if (performance.now() - lastProgress > 5_000) {
+        lastProgress = performance.now();
+        log(`${written}/${plan.length} bookings written, ${resolved} confirmed on the provider`);
+      }
+    });
+    const lastWrite = performance.now();
+    const cpuWrites = process.cpuUsage(cpuBefore);
+    log(`all bookings written in ${fmtMs(lastWrite - firstWrite)}; waiting for the engine to go idle`);
+    if (opts.engineAfterWrites) await app.engine.start({ releaseStaleClaims: true });
+    await app.engine.idle(opts.idleTimeoutMs);
+    const converged = performance.now();
+    const cpuAll = process.cpuUsage(cpuBefore);
+    const loadAfter = os.loadavg()[0];
+    bookingPhase = false;
+    log('converged; checking what the provider holds');
+
+    // --- Figures
+    const stats = emulator.stats();
+    const engineCalls = app.engine.providerCalls - callsBefore;
+    const n = plan.length;
+    const convergeMs = converged - firstWrite;
+    const writeMs = lastWrite - firstWrite;
+
+    // --- End-of-run audit
+    const problems: string[] = [];
+    if (rejected > 0) problems.push(`${rejected} booking writes were rejected by the API`);
+    // Writes no sync *started after their 201* confirmed. That happens when a sync started between
+    // the commit and the 201 reaching the client (it saw the booking) and no later sync ran for that
+    // person. They count as confirmed only if such a sync exists and the provider holds the access.
+    const straddling: number[] = [];
+    for (const [p, list] of pending) {
+      for (const w of list) {
+        // The person's last sync saw every committed booking (a write during a sync re-queues it).
+        const seen = syncLog.get(p) ?? [];
+        const last = seen[seen.length - 1];
+        if (last && last.startedAt >= w.sentAt) straddling.push(w.booking);
+        else problems.push(`booking ${w.booking + 1} (person ${personIds[p]}): no sync of that person began after it was written`);
+      }
+    }
+    // What the provider holds: every booking's window (with buffers) on the front door and its room.
+    const byExternal = new Map<string, { hasPin: boolean; memberships: { group: string; from: number; until: number | null }[] }>();
+    const snapshot = emulator.state.snapshot();
+    const usersById = new Map(snapshot.users.map((u) => [u.id, u]));
+    for (const u of snapshot.users) byExternal.set(u.externalId, { hasPin: u.hasPin, memberships: [] });
+    for (const m of snapshot.memberships) {
+      const u = usersById.get(m.userId);
+      if (!u) continue;
+      byExternal.get(u.externalId)!.memberships.push({ group: m.accessGroupId, from: Date.parse(m.from), until: m.until === null ? null : Date.parse(m.until) });
+    }
+    const peopleWithBookings = new Set(plan.map((b) => b.person));
+    let missingPeople = 0;
+    let missingPins = 0;
+    for (const p of peopleWithBookings) {
+      const held = byExternal.get(`lockstep-${personIds[p]}`);
+      if (!held || held.memberships.length === 0) missingPeople++;
+      else if (!held.hasPin) missingPins++;
+    }
+    if (missingPeople) problems.push(`${missingPeople} of ${peopleWithBookings.size} people with bookings hold no membership on the provider`);
+    if (missingPins) problems.push(`${missingPins} people with bookings have no PIN on the provider`);
+    let uncovered = 0;
+    for (const b of plan) {
+      const held = byExternal.get(`lockstep-${personIds[b.person]}`);
+      const from = b.startsAt - BUFFER_MINUTES * MINUTE;
+      const until = b.endsAt + BUFFER_MINUTES * MINUTE;
+      for (const group of ['ag-front-door', rooms[b.space].id]) {
+        const ok = held?.memberships.some((m) => m.group === group && m.from <= from && (m.until === null || m.until >= until));
+        if (!ok) uncovered++;
+      }
+    }
+    if (uncovered) problems.push(`${uncovered} booking windows (booking × door) are not covered by a provider membership`);
+    if (straddling.length && uncovered === 0) resolved += straddling.length;
+    else if (straddling.length) problems.push(`${straddling.length} bookings were only seen by a sync that started before their 201, and the provider is missing access`);
+    if (resolved !== written) problems.push(`only ${resolved} of ${written} written bookings were confirmed on the provider`);
+
+    const measured = Array.from(latency).filter((x) => !Number.isNaN(x));
+    const sorted = Float64Array.from(measured).sort();
+    const usage = process.resourceUsage();
+    const mem = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, mem.heapUsed);
+    const cpus = os.cpus();
+    const runMs = performance.now() - runStarted;
+    const backToBack = plan.filter((b) => b.backToBack).length;
+
+    const figures = {
+      bookingsPerSecConverge: n / (convergeMs / 1000),
+      apiWritesPerSec: written / (writeMs / 1000),
+      convergeMs,
+      writeMs,
+      tailMs: converged - lastWrite,
+      providerCallsPerBooking: stats.requests / n,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.length ? sorted[sorted.length - 1] : NaN,
+      peakRssMiB: usage.maxRSS / 1024,
+      heapUsedMiB: mib(mem.heapUsed),
+      peakHeapMiB: mib(peakHeap),
+    };
+
+    printTable('Lockstep convergence benchmark (bench/converge.ts)', [
+      ['bookings (N)', `${fmtInt(n)} (${fmtInt(backToBack)} back-to-back)`],
+      ['people (M)', fmtInt(opts.people)],
+      ['spaces', `${opts.spaces} (front door + room each)`],
+      ['store', opts.store],
+      ['API write concurrency', String(opts.concurrency)],
+      ['engine lane size', opts.laneSize === undefined ? 'default (4)' : String(opts.laneSize)],
+      ...(opts.engineAfterWrites ? [['engine started', 'after the last write (diagnostic)'] as [string, string]] : []),
+      ['node', process.version],
+      ['CPUs', `${os.availableParallelism?.() ?? cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`],
+      ['load average (1 min) before / after', `${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`],
+      ['', ''],
+      ['bookings/s to converge', fmt(figures.bookingsPerSecConverge)],
+      ['  time to converge', fmtMs(convergeMs)],
+      ['API write throughput (bookings/s)', fmt(figures.apiWritesPerSec)],
+      ['  time to write all', fmtMs(writeMs)],
+      ['  converge tail after last write', fmtMs(figures.tailMs)],
+      ['provider calls per booking', fmt(figures.providerCallsPerBooking, 2)],
+      ['  provider requests (emulator)', fmtInt(stats.requests)],
+      ['  provider calls (engine count)', fmtInt(engineCalls)],
+      ['  syncs (person reconciles)', `${fmtInt(syncs)} (${fmt(syncs / Math.max(1, peopleWithBookings.size), 2)} per person)`],
+      ['write→access latency p50', fmtMs(figures.p50)],
+      ['write→access latency p99', fmtMs(figures.p99)],
+      ['write→access latency max', fmtMs(figures.max)],
+      ['  latencies measured', `${fmtInt(sorted.length)} of ${fmtInt(written)}${straddling.length ? ` (+${straddling.length} seen before their 201)` : ''}`],
+      ['peak RSS (maxRSS)', `${fmt(figures.peakRssMiB)} MiB`],
+      ['heap used (end / peak sampled)', `${fmt(figures.heapUsedMiB)} / ${fmt(figures.peakHeapMiB)} MiB`],
+      ['  RSS before bookings', `${fmt(mib(rssBefore))} MiB`],
+      ['process CPU while writing', cpuShare(cpuWrites, writeMs)],
+      ['process CPU, last write → idle', cpuShare({ user: cpuAll.user - cpuWrites.user, system: cpuAll.system - cpuWrites.system }, figures.tailMs)],
+      ['process CPU, first write → idle', cpuShare(cpuAll, convergeMs)],
+      ['engine warnings / errors', `${engineWarnings} / ${engineErrors}`],
+      ['total run time', fmtMs(runMs)],
+    ]);
+    const routes = Object.entries(stats.byRoute).sort((a, b) => b[1] - a[1]);
+    printTable('Provider requests by route (emulator.stats().byRoute)', routes.map(([route, count]) => [route, `${fmtInt(count)}  (${fmt(count / n, 3)}/booking)`]));
+    for (const p of firstProblems) log(`engine ${p}`);
+
+    // Markdown row for bench/out/ (gitignored).
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    const mdFile = path.join(opts.outDir, 'converge.md');
+    const header =
+      '| date | N | M | store | conc. | lane | node | CPUs | converge bk/s | API bk/s | calls/bk | p50 ms | p99 ms | max ms | peak RSS MiB | heap MiB | load | run s | ok |\n' +
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+    const row = `| ${new Date().toISOString().slice(0, 16)}Z | ${n} | ${opts.people} | ${opts.store} | ${opts.concurrency} | ${opts.laneSize ?? 'default'}${opts.engineAfterWrites ? ' (after writes)' : ''} | ${process.version} | ${os.availableParallelism?.() ?? cpus.length} | ${figures.bookingsPerSecConverge.toFixed(1)} | ${figures.apiWritesPerSec.toFixed(1)} | ${figures.providerCallsPerBooking.toFixed(2)} | ${Math.round(figures.p50)} | ${Math.round(figures.p99)} | ${Math.round(figures.max)} | ${figures.peakRssMiB.toFixed(0)} | ${figures.heapUsedMiB.toFixed(0)} | ${loadBefore.toFixed(1)} | ${(runMs / 1000).toFixed(1)} | ${problems.length ? 'NO' : 'yes'} |\n`;
+    if (!fs.existsSync(mdFile)) fs.writeFileSync(mdFile, header);
+    fs.appendFileSync(mdFile, row);
+    log(`results row appended to ${path.relative(process.cwd(), mdFile)}`);
+
+    if (problems.length) {
+      process.stderr.write(`\nWARNING: the provider did not end up holding what the bookings asked for:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
