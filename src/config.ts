@@ -15,6 +15,8 @@ export interface Config {
   driftCheckMinutes: number;
   /** A claimed sync item is taken over by another worker if its claimer has not finished by then (crashed). */
   claimLeaseSeconds: number;
+  /** Concurrent syncs per integration (per worker). */
+  laneSize: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -30,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOCKSTEP_LOG_LEVEL ?? 'info',
     driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
     claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
+    laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 4)),
   };
 }
 

@@ -30,7 +30,7 @@ program
       databaseUrl: config.databaseUrl,
       secretKey: config.secretKey,
       keyFile: config.keyFile,
-      engine: { driftCheckMs: config.driftCheckMinutes * 60_000, leaseMs: config.claimLeaseSeconds * 1000 },
+      engine: { driftCheckMs: config.driftCheckMinutes * 60_000, leaseMs: config.claimLeaseSeconds * 1000, laneSize: config.laneSize },
     });
     const server = await buildServer(app, {
       logger: {

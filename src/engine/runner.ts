@@ -63,6 +63,7 @@ export class SyncEngine {
   private running = false;
   private pumping = false;
   private pumpAgain = false;
+  private wakeQueued = false;
   private timer: NodeJS.Timeout | null = null;
   private driftTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -105,10 +106,14 @@ export class SyncEngine {
     this.adapters.clear();
   }
 
-  /** Something changed: look for due work now. */
+  /** Something changed: look for due work now. A burst of wakes (one per API write) costs one pass. */
   wake(): void {
-    if (!this.running) return;
-    void this.pump().catch((err) => this.opts.logger.error({ err }, 'sync loop error'));
+    if (!this.running || this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      void this.pump().catch((err) => this.opts.logger.error({ err }, 'sync loop error'));
+    });
   }
 
   /**

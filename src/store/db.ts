@@ -37,7 +37,7 @@ function openSqlite(file: string): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const raw = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const raw = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const db = raw.withPlugin(new CamelCasePlugin()) as Kysely<Database>;
   return {
     db,
@@ -45,6 +45,28 @@ function openSqlite(file: string): Store {
     describe: `sqlite:${file}`,
     migrate: () => migrateToLatest(raw, 'sqlite'),
     close: () => raw.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query afresh; the engine runs the same few dozen statements thousands of
+ * times, so reuse prepared statements (bounded, least recently used first out).
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
   };
 }
 
