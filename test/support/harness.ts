@@ -10,6 +10,7 @@ import { startDemoEmulator, type DemoEmulator } from '../../src/providers/demo/e
 import type { Api } from '../../src/api/types.js';
 import type { EngineOptions } from '../../src/engine/runner.js';
 import { createTestDatabase, type StoreKind, type TestDatabase } from './stores.js';
+import type { RunningProvider } from '../contract/fixture.js';
 
 export interface Harness {
   app: App;
@@ -31,7 +32,14 @@ export interface Harness {
 
 export const secretKey = () => randomBytes(32).toString('hex');
 
-export async function startHarness(kind: StoreKind, opts: { engine?: Partial<EngineOptions>; timeZone?: string; logger?: unknown } = {}): Promise<Harness> {
+/**
+ * `provider`: connect the integration to this peer instead of the demo emulator (the contract suite);
+ * the demo emulator still runs so `emulator` is always there.
+ */
+export async function startHarness(
+  kind: StoreKind,
+  opts: { engine?: Partial<EngineOptions>; timeZone?: string; logger?: unknown; provider?: RunningProvider } = {},
+): Promise<Harness> {
   const database = await createTestDatabase(kind);
   const emulator = await startDemoEmulator({ port: 0, apiKey: 'test-key' });
   const app = await createApp({
@@ -65,10 +73,10 @@ export async function startHarness(kind: StoreKind, opts: { engine?: Partial<Eng
   const location = await must('POST', '/v1/locations', { name: 'HQ', timeZone: opts.timeZone ?? 'Europe/London' }, admin);
   const integration = await must('POST', '/v1/integrations', {
     organisationId: org.id,
-    kind: 'demo',
+    kind: opts.provider?.kind ?? 'demo',
     name: 'Doors',
-    baseUrl: emulator.url,
-    credentials: { apiKey: 'test-key' },
+    baseUrl: opts.provider?.baseUrl ?? emulator.url,
+    credentials: opts.provider?.credentials ?? { apiKey: 'test-key' },
   });
 
   let spaceCount = 0;

@@ -1,0 +1,158 @@
+/**
+ * The provider contract: the same scenarios, through the whole of Lockstep (API → engine → adapter →
+ * provider over real HTTP), against every provider's peer. A provider passes when every scenario its
+ * capabilities call for passes. Provider behaviour does not depend on the store, so this runs on
+ * SQLite; the store suite covers PostgreSQL.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, hoursFromNow, type Harness } from '../support/harness.js';
+import type { HeldAccess, PersonOnProvider, ProviderFixture, RunningProvider } from './fixture.js';
+import { demoFixture } from './demo.js';
+
+const fixtures: ProviderFixture[] = [demoFixture];
+
+const MIN = 60_000;
+const BUFFER = 15 * MIN;
+
+for (const fixture of fixtures) {
+  describe(`provider contract: ${fixture.kind}`, () => {
+    let provider: RunningProvider;
+    let h: Harness;
+    let space: string;
+    beforeEach(async () => {
+      provider = await fixture.start();
+      h = await startHarness('sqlite', { provider });
+      space = await h.space(provider.targets.slice(0, 2));
+    });
+    afterEach(async () => {
+      await h?.close();
+      await provider?.close();
+    });
+
+    const book = async (start: string, end: string, email = 'ada@example.com') => {
+      const res = await h.call('POST', '/v1/bookings', { spaceId: space, organiser: { name: `Guest ${email.split('@')[0]}`, email }, start, end }, h.keys.admin);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body as { id: string; organiserId: string };
+    };
+    const person = async (id: string): Promise<PersonOnProvider> => {
+      const p = (await h.call('GET', `/v1/people/${id}`, undefined, h.keys.admin)).body;
+      return { id: p.id, name: p.name, email: p.email };
+    };
+    const guestPin = async (personId: string) => {
+      const key = (await h.call('POST', '/v1/api-keys', { role: 'guest', name: 'g', personId }, h.keys.admin)).body.key;
+      return (await h.call('GET', '/v1/me/pins', undefined, key)).body.results[0]?.pin as string | undefined;
+    };
+    /** Each mapped target holds a window covering the booking plus buffers (exactly, unless the provider rounds). */
+    const expectCovered = (held: HeldAccess[], start: string, end: string) => {
+      const from = Date.parse(start) - BUFFER;
+      const until = Date.parse(end) + BUFFER;
+      for (const target of provider.targets.slice(0, 2)) {
+        const mine = held.filter((g) => g.targetRef === target);
+        expect(mine, `access on ${target}`).toHaveLength(1);
+        if (fixture.roundsWindows) {
+          expect(mine[0].from).toBeLessThanOrEqual(from);
+          expect(mine[0].until === null || mine[0].until >= until).toBe(true);
+        } else {
+          expect(mine[0]).toEqual({ targetRef: target, from, until });
+        }
+      }
+    };
+
+    it('first booking creates the user and access; a second booking reuses them', async () => {
+      const [t1, t2, t3] = [hoursFromNow(1), hoursFromNow(2), hoursFromNow(3)];
+      const first = await book(t1, t2);
+      await h.converge();
+      const p = await person(first.organiserId);
+      expectCovered(await provider.holdings(p), t1, t2);
+      const pin = fixture.personalPin ? await guestPin(p.id) : undefined;
+      if (pin && provider.pinOpens) expect(await provider.pinOpens(p, pin, provider.targets[1], Date.parse(t1))).toBe(true);
+
+      await book(t2, t3);
+      await h.converge();
+      expectCovered(await provider.holdings(p), t1, t3);
+      if (fixture.personalPin) expect(await guestPin(p.id)).toBe(pin);
+    });
+
+    it('a moved booking updates the access window', async () => {
+      const b = await book(hoursFromNow(1), hoursFromNow(2));
+      await h.converge();
+      const [s, e] = [hoursFromNow(5), hoursFromNow(7)];
+      expect((await h.call('PATCH', `/v1/bookings/${b.id}`, { start: s, end: e }, h.keys.admin)).status).toBe(200);
+      await h.converge();
+      expectCovered(await provider.holdings(await person(b.organiserId)), s, e);
+    });
+
+    it('drift inside the provider is detected and repaired', async () => {
+      const [s, e] = [hoursFromNow(1), hoursFromNow(2)];
+      const b = await book(s, e);
+      await h.converge();
+      const p = await person(b.organiserId);
+      await provider.removeBehindOurBack(p, 'one-grant');
+      await h.app.engine.scheduleDriftCheck();
+      await h.converge();
+      expectCovered(await provider.holdings(p), s, e);
+      await provider.removeBehindOurBack(p, 'everything');
+      await h.app.engine.scheduleDriftCheck();
+      await h.converge();
+      expectCovered(await provider.holdings(p), s, e);
+    });
+
+    it('429, 5xx and dropped connections are retried until the access lands', async () => {
+      provider.faults.add({ times: 1, fault: { kind: 'status', status: 429, retryAfterSeconds: 1 } });
+      provider.faults.add({ times: 2, fault: { kind: 'status', status: 503 } });
+      provider.faults.add({ times: 1, fault: { kind: 'drop' } });
+      const [s, e] = [hoursFromNow(1), hoursFromNow(2)];
+      const b = await book(s, e);
+      await h.converge(20_000);
+      expectCovered(await provider.holdings(await person(b.organiserId)), s, e);
+    });
+
+    it('invalid credentials give the admin a clear error and save nothing', async () => {
+      const res = await h.call('POST', '/v1/integrations', { organisationId: h.organisationId, kind: provider.kind, name: 'Wrong', baseUrl: provider.baseUrl, credentials: provider.badCredentials });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toBe('connection_failed');
+      expect(res.body.message).toMatch(/credential/i);
+      for (const secret of Object.values(provider.badCredentials)) expect(JSON.stringify(res.body)).not.toContain(secret);
+      const list = (await h.call('GET', `/v1/integrations?organisationId=${h.organisationId}`)).body.results;
+      expect(list).toHaveLength(1);
+    });
+
+    if (fixture.revocable) {
+      it('a cancellation revokes the access', async () => {
+        const b = await book(hoursFromNow(1), hoursFromNow(2));
+        await h.converge();
+        await h.call('POST', `/v1/bookings/${b.id}/cancel`, undefined, h.keys.admin);
+        await h.converge();
+        expect(await provider.holdings(await person(b.organiserId))).toEqual([]);
+      });
+
+      it('disconnect with "revoke everything" cleans up the provider', async () => {
+        const a = await book(hoursFromNow(1), hoursFromNow(2), 'a@example.com');
+        const b = await book(hoursFromNow(3), hoursFromNow(4), 'b@example.com');
+        await h.converge();
+        const res = await h.call('POST', `/v1/integrations/${h.integrationId}/disconnect`, { mode: 'revoke' });
+        expect(res.status).toBe(200);
+        await h.converge();
+        for (const id of [a.organiserId, b.organiserId]) expect(await provider.holdings(await person(id))).toEqual([]);
+      });
+    }
+
+    if (fixture.personalPin) {
+      it('PIN regeneration replaces the PIN on the provider', async () => {
+        const s = hoursFromNow(-1);
+        const b = await book(s, hoursFromNow(1));
+        await h.converge();
+        const p = await person(b.organiserId);
+        const old = (await guestPin(p.id))!;
+        expect((await h.call('POST', `/v1/people/${p.id}/pins/regenerate`, { integrationId: h.integrationId }, h.keys.host)).status).toBe(200);
+        await h.converge();
+        const fresh = (await guestPin(p.id))!;
+        expect(fresh).not.toBe(old);
+        if (provider.pinOpens) {
+          expect(await provider.pinOpens(p, fresh, provider.targets[1], Date.now())).toBe(true);
+          expect(await provider.pinOpens(p, old, provider.targets[1], Date.now())).toBe(false);
+        }
+      });
+    }
+  });
+}
