@@ -7,8 +7,7 @@
  * Built on node:http with Map-backed state so every API request is O(1) (listing routes aside).
  * PINs are kept in a separate map and are never written to any response, error or log.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -36,20 +35,7 @@ export interface DemoMembership {
   until: string | null;
 }
 
-export type FaultKind =
-  | { kind: 'latency'; ms: number }
-  | { kind: 'status'; status: number; retryAfterSeconds?: number }
-  /** Destroy the socket without writing a response. */
-  | { kind: 'drop' }
-  /** Never answer (for client timeouts). */
-  | { kind: 'hang' };
-
-export interface FaultRule {
-  match?: { method?: string; /** Prefix of the request path (query excluded). */ path?: string };
-  /** Number of matching requests affected; default unlimited. */
-  times?: number;
-  fault: FaultKind;
-}
+export type { FaultKind, FaultRule } from '../emulator-kit.js';
 
 export interface DemoSnapshot {
   accessGroups: DemoAccessGroup[];
@@ -125,15 +111,7 @@ interface MembershipRecord {
   until: number | null;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const HttpError = EmulatorHttpError;
 
 const validation = (field: string, what: string) => new HttpError(422, 'validation', `${field}: ${what}`);
 
@@ -191,60 +169,6 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function validateFaultRule(input: unknown): FaultRule {
-  const bad = (what: string): never => {
-    throw validation('fault', what);
-  };
-  if (!input || typeof input !== 'object' || Array.isArray(input)) bad('rule must be an object');
-  const r = input as Record<string, unknown>;
-  let match: FaultRule['match'];
-  if (r.match !== undefined && r.match !== null) {
-    if (typeof r.match !== 'object' || Array.isArray(r.match)) bad('match must be an object');
-    const mm = r.match as Record<string, unknown>;
-    if (mm.method !== undefined && typeof mm.method !== 'string') bad('match.method must be a string');
-    if (mm.path !== undefined && typeof mm.path !== 'string') bad('match.path must be a string');
-    match = {};
-    if (typeof mm.method === 'string') match.method = mm.method.toUpperCase();
-    if (typeof mm.path === 'string') match.path = mm.path;
-  }
-  let times: number | undefined;
-  if (r.times !== undefined && r.times !== null) {
-    if (typeof r.times !== 'number' || !Number.isInteger(r.times) || r.times < 1) bad('times must be a positive integer');
-    times = r.times as number;
-  }
-  const f = r.fault as Record<string, unknown> | undefined;
-  if (!f || typeof f !== 'object') bad('fault is required');
-  let fault: FaultKind;
-  switch (f!.kind) {
-    case 'latency':
-      if (typeof f!.ms !== 'number' || !(f!.ms >= 0) || f!.ms > 600_000) bad('latency ms must be a number between 0 and 600000');
-      fault = { kind: 'latency', ms: f!.ms as number };
-      break;
-    case 'status': {
-      const status = f!.status;
-      if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) bad('status must be an integer 400–599');
-      const ra = f!.retryAfterSeconds;
-      if (ra !== undefined && (typeof ra !== 'number' || !(ra >= 0))) bad('retryAfterSeconds must be a non-negative number');
-      fault = { kind: 'status', status: status as number, ...(ra !== undefined ? { retryAfterSeconds: ra as number } : {}) };
-      break;
-    }
-    case 'drop':
-      fault = { kind: 'drop' };
-      break;
-    case 'hang':
-      fault = { kind: 'hang' };
-      break;
-    default:
-      return bad("fault.kind must be one of 'latency', 'status', 'drop', 'hang'");
-  }
-  return { ...(match ? { match } : {}), ...(times !== undefined ? { times } : {}), fault };
-}
-
-interface ActiveRule {
-  rule: FaultRule;
-  remaining: number;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Emulator
 
@@ -264,10 +188,6 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
   let nextUser = 1;
   let nextMembership = 1;
 
-  let rules: ActiveRule[] = [];
-  let requestCount = 0;
-  let byRoute = new Map<string, number>();
-  const timers = new Set<NodeJS.Timeout>();
 
   const userJson = (u: UserRecord): DemoUser => ({
     id: u.id,
@@ -476,82 +396,6 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
     return null;
   };
 
-  // ----- HTTP plumbing ------------------------------------------------------------------------------
-
-  const send = (res: http.ServerResponse, status: number, body?: unknown, raw?: string, extraHeaders?: Record<string, string>): void => {
-    if (res.destroyed || res.writableEnded) return;
-    if (status === 204 || (body === undefined && raw === undefined)) {
-      res.writeHead(status, extraHeaders);
-      res.end();
-      return;
-    }
-    const text = raw ?? JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-      ...extraHeaders,
-    });
-    res.end(text);
-  };
-  const sendError = (res: http.ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>): void =>
-    send(res, status, { error: code, message }, undefined, headers);
-
-  const readBody = (req: http.IncomingMessage): Promise<string | null> =>
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY_BYTES) tooLarge = true;
-        else chunks.push(c);
-      });
-      req.on('end', () => resolve(tooLarge ? null : chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8')));
-      req.on('error', reject);
-    });
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
-
-  /** Consumes matching rules in order; latencies add up until a terminal fault (status/drop/hang). */
-  const pickFaults = (method: string, path: string): { latencyMs: number; terminal: FaultKind | null } => {
-    let latencyMs = 0;
-    let terminal: FaultKind | null = null;
-    if (rules.length === 0) return { latencyMs, terminal };
-    let expired = false;
-    for (const r of rules) {
-      if (r.remaining <= 0) continue;
-      const m = r.rule.match;
-      if (m?.method && m.method !== method) continue;
-      if (m?.path && !path.startsWith(m.path)) continue;
-      r.remaining -= 1;
-      if (r.remaining <= 0) expired = true;
-      if (r.rule.fault.kind === 'latency') {
-        latencyMs += r.rule.fault.ms;
-        continue;
-      }
-      terminal = r.rule.fault;
-      break;
-    }
-    if (expired) rules = rules.filter((r) => r.remaining > 0);
-    return { latencyMs, terminal };
-  };
-
-  const addFault = (rule: FaultRule): void => {
-    const valid = validateFaultRule(rule);
-    rules.push({ rule: valid, remaining: valid.times ?? Number.POSITIVE_INFINITY });
-  };
-
-  /** Active rules; `times` shows how many matching requests each has left. */
-  const listFaults = (): FaultRule[] =>
-    rules.map((r) => ({ ...r.rule, ...(Number.isFinite(r.remaining) ? { times: r.remaining } : {}) }));
-
   const snapshot = (): DemoSnapshot => {
     const memberships: DemoSnapshot['memberships'] = [];
     for (const u of users.values()) for (const m of u.memberships.values()) memberships.push({ ...membershipJson(m), userId: u.id });
@@ -559,150 +403,38 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
       accessGroups: groups.map((g) => ({ ...g })),
       users: Array.from(users.values(), userJson),
       memberships,
-      faults: listFaults(),
+      faults: server ? server.faults.list() : [],
     };
   };
 
-  const stats = (): DemoStats => ({ requests: requestCount, byRoute: Object.fromEntries(byRoute) });
-  const resetStats = (): void => {
-    requestCount = 0;
-    byRoute = new Map();
-  };
-  const reset = (): void => {
-    users.clear();
-    byExternalId.clear();
-    pinByUser.clear();
-    userByPin.clear();
-    rules = [];
-    resetStats();
-  };
-
-  const handleControl = async (req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string): Promise<void> => {
-    const text = await readBody(req);
-    if (method === 'GET' && path === '/_emulator/state') {
-      send(res, 200, { ...snapshot(), stats: stats() });
-    } else if (method === 'POST' && path === '/_emulator/reset') {
-      reset();
-      send(res, 204);
-    } else if (method === 'POST' && path === '/_emulator/faults') {
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        sendError(res, 400, 'bad_request', 'body: malformed JSON');
-        return;
-      }
-      addFault(body as FaultRule);
-      send(res, 201, { faults: listFaults() });
-    } else if (method === 'DELETE' && path === '/_emulator/faults') {
-      rules = [];
-      send(res, 204);
-    } else if (method === 'POST' && path === '/_emulator/stats/reset') {
-      resetStats();
-      send(res, 204);
-    } else {
-      sendError(res, 404, 'not_found', `no route ${method} ${path}`);
-    }
-  };
-
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-
-    if (path.startsWith('/_emulator/')) {
-      await handleControl(req, res, method, path);
-      return;
-    }
-
-    const segs = path.split('/').slice(1);
-    if (segs.length > 1 && segs[segs.length - 1] === '') segs.pop(); // tolerate a trailing slash
-    const matched = segs[0] === 'api' ? route(method, segs.map(safeDecode)) : null;
-
-    requestCount += 1;
-    const template = matched ? matched.template : `${method} (unmatched)`;
-    byRoute.set(template, (byRoute.get(template) ?? 0) + 1);
-
-    const text = await readBody(req);
-
-    const { latencyMs, terminal } = pickFaults(method, path);
-    if (latencyMs > 0) await sleep(latencyMs);
-    if (terminal) {
-      switch (terminal.kind) {
-        case 'drop':
-          req.socket.destroy();
-          return;
-        case 'hang':
-          return; // never answer; close() destroys the socket
-        case 'status': {
-          const headers: Record<string, string> = {};
-          if (terminal.retryAfterSeconds !== undefined) headers['retry-after'] = String(terminal.retryAfterSeconds);
-          sendError(res, terminal.status, 'injected', `injected fault: HTTP ${terminal.status}`, headers);
-          return;
-        }
-        default:
-          break;
-      }
-    }
-
-    if (segs[0] === 'api' && req.headers.authorization !== expectedAuth) {
-      sendError(res, 401, 'unauthorized', 'missing or invalid API key; send Authorization: Bearer <apiKey>', {
-        'www-authenticate': 'Bearer',
-      });
-      return;
-    }
-    if (!matched) {
-      sendError(res, 404, 'not_found', `no route ${method} ${path}`);
-      return;
-    }
-    if (text === null) {
-      sendError(res, 413, 'too_large', `body: larger than ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
-    let body: unknown;
-    if (text.length > 0) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        sendError(res, 400, 'bad_request', 'body: malformed JSON');
-        return;
-      }
-    }
-    const query = q === -1 ? EMPTY_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
-    const result = matched.run(body, query);
-    send(res, result.status, result.body, result.raw);
-  };
-
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) sendError(res, err.status, err.code, err.message);
-      else sendError(res, 500, 'internal', 'internal emulator error');
-    });
+  const server: EmulatorServer = await startEmulatorServer({
+    port: opts.port,
+    host: opts.host ?? '127.0.0.1',
+    apiPrefix: '/api/',
+    route: (method, segs) => {
+      const matched = segs[0] === 'api' ? route(method, segs) : null;
+      return matched && { template: matched.template, handle: (req) => matched.run(req.body, req.query) };
+    },
+    authorize: (req) =>
+      req.headers.authorization === expectedAuth
+        ? null
+        : {
+            status: 401,
+            body: { error: 'unauthorized', message: 'missing or invalid API key; send Authorization: Bearer <apiKey>' },
+            headers: { 'www-authenticate': 'Bearer' },
+          },
+    state: () => {
+      const { faults: _faults, ...rest } = snapshot();
+      return rest;
+    },
+    reset: () => {
+      users.clear();
+      byExternalId.clear();
+      pinByUser.clear();
+      userByPin.clear();
+    },
+    maxBodyBytes: MAX_BODY_BYTES,
   });
-  server.keepAliveTimeout = 5_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-
-  let closing: Promise<void> | null = null;
-  const close = (): Promise<void> => {
-    if (closing) return closing;
-    closing = new Promise<void>((resolve) => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-    return closing;
-  };
 
   const state: DemoEmulatorState = {
     snapshot,
@@ -733,30 +465,13 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
   };
 
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    close,
-    reset,
-    faults: {
-      add: addFault,
-      clear: () => {
-        rules = [];
-      },
-      list: listFaults,
-    },
-    stats,
-    resetStats,
+    url: server.url,
+    port: server.port,
+    close: server.close,
+    reset: server.reset,
+    faults: server.faults,
+    stats: server.stats,
+    resetStats: server.resetStats,
     state,
   };
-}
-
-const EMPTY_QUERY = new URLSearchParams();
-
-function safeDecode(s: string): string {
-  if (!s.includes('%')) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
