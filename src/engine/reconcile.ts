@@ -115,13 +115,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
         try {
           await call(() => adapter.setUserPin(userRef!, pin.pin));
         } catch (err) {
-          // 409: the provider already has this code (one Lockstep did not issue). Never share a code:
-          // issue a fresh one; the retry sets it.
-          if (err instanceof ProviderError && err.details.status === 409) {
-            await ctx.pins.regenerate(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId, ACTOR);
-            throw new ProviderError('transient', 'PIN already in use on the provider; issued a new one');
-          }
-          throw err;
+          throw await replacePinOnConflict(ctx, personId, err);
         }
         await db
           .updateTable('providerUsers')
@@ -139,7 +133,13 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
     for (const step of steps) {
       try {
         await executeStep(ctx, personId, step, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
-      } catch (err) {
+      } catch (caught) {
+        const err = caps.pinOnLock && (step.op === 'create' || step.op === 'update') ? await replacePinOnConflict(ctx, personId, caught) : caught;
+        if (err !== caught) {
+          // New PIN issued: the remaining steps carry the old one, so stop here and let the retry write the new one.
+          failures.push(err as ProviderError);
+          break;
+        }
         // One door failing must not hold up the others; but a rate limit or bad credentials stop the run.
         if (err instanceof ProviderError && (err.kind === 'transient' || err.kind === 'rejected' || err.kind === 'not-found')) {
           failures.push(err);
@@ -153,6 +153,17 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   } finally {
     await writeAudit(db, audit);
   }
+}
+
+/**
+ * A 409 on writing a PIN means the provider already holds that code (perhaps one Lockstep did not
+ * issue). A code is never shared: issue a fresh one and let the retry write it everywhere.
+ */
+async function replacePinOnConflict(ctx: ReconcileContext, personId: string, err: unknown): Promise<unknown> {
+  if (!(err instanceof ProviderError && err.details.status === 409)) return err;
+  const { integration, adapter } = ctx;
+  await ctx.pins.regenerate(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId, ACTOR);
+  return new ProviderError('transient', 'PIN already in use on the provider; issued a new one');
 }
 
 async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string) {
