@@ -68,3 +68,21 @@ export function planGrantSteps(desired: DesiredAccess[], applied: AppliedGrant[]
   }
   return [...changes, ...deletes];
 }
+
+/**
+ * For providers that cannot hold a future window (membership is on or off), only windows that have
+ * started are provisioned; the earliest later start is when the engine must come back to add one.
+ */
+export function startedWindowsOnly(desired: DesiredAccess[], now: number): { desired: DesiredAccess[]; nextStart: number | null } {
+  let nextStart: number | null = null;
+  const out: DesiredAccess[] = [];
+  for (const d of desired) {
+    const windows = d.windows.filter((w) => {
+      if (w.startsAt <= now) return true;
+      nextStart = nextStart === null ? w.startsAt : Math.min(nextStart, w.startsAt);
+      return false;
+    });
+    if (windows.length) out.push({ ...d, windows });
+  }
+  return { desired: out, nextStart };
+}

@@ -15,7 +15,7 @@ import { loadPersonFacts } from '../store/facts.js';
 import { writeAudit, type AuditEntry } from '../store/audit.js';
 import { newId } from '../store/ids.js';
 import { ProviderError, type Observation, type ProviderAdapter, type ProviderIdentity } from '../providers/types.js';
-import { planGrantSteps, type AppliedGrant, type GrantStep } from './plan.js';
+import { planGrantSteps, startedWindowsOnly, type AppliedGrant, type GrantStep } from './plan.js';
 import type { PinService } from './pins.js';
 import type { SecretBox } from '../security/crypto.js';
 import { pinRulesFor } from './pin-rules.js';
@@ -52,8 +52,13 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   try {
     const facts = await loadPersonFacts(db, integration.id, personId, now);
     const { access, wakeups } = computeDesired(facts, now);
-    const desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
-    const nextDueAt = wakeups.find((w) => w.personId === personId && w.integrationId === integration.id)?.at ?? null;
+    let desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
+    let nextDueAt = wakeups.find((w) => w.personId === personId && w.integrationId === integration.id)?.at ?? null;
+    if (!caps.membershipWindows) {
+      const started = startedWindowsOnly(desired, now);
+      desired = started.desired;
+      if (started.nextStart !== null) nextDueAt = nextDueAt === null ? started.nextStart : Math.min(nextDueAt, started.nextStart);
+    }
 
     let user = await db
       .selectFrom('providerUsers')

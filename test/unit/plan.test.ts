@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrantSteps, type AppliedGrant } from '../../src/engine/plan.js';
+import { planGrantSteps, startedWindowsOnly, type AppliedGrant } from '../../src/engine/plan.js';
 import type { DesiredAccess } from '../../src/domain/facts.js';
 import { backoffDelay } from '../../src/engine/backoff.js';
 
@@ -77,5 +77,16 @@ describe('backoffDelay', () => {
   it('spreads retries: different random draws give different delays', () => {
     const draws = [0.1, 0.5, 0.9].map((r) => backoffDelay(4, policy, () => r));
     expect(new Set(draws).size).toBe(3);
+  });
+});
+
+describe('startedWindowsOnly (providers without time-bound memberships)', () => {
+  it('keeps started windows, drops future ones and reports the next start', () => {
+    const { desired, nextStart } = startedWindowsOnly([want('door', [0, 100], [500, 600]), want('room', [300, 400])], 50);
+    expect(desired).toEqual([want('door', [0, 100])]);
+    expect(nextStart).toBe(300);
+  });
+  it('reports no next start when everything has started', () => {
+    expect(startedWindowsOnly([want('door', [0, null])], 10)).toEqual({ desired: [want('door', [0, null])], nextStart: null });
   });
 });
