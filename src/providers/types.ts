@@ -25,6 +25,14 @@ export interface ProviderCapabilities {
   pulseOpen: boolean;
   /** A grant can be withdrawn before its end (false for offline algorithmic PINs). */
   revocable: boolean;
+  /**
+   * A grant's window can be changed in place. When false (offline PINs: the window is baked into the
+   * code) a moved booking is a new grant, and the old one is withdrawn or, if not revocable, left to
+   * expire and shown as such.
+   */
+  updatableGrants: boolean;
+  /** The provider, not Lockstep, issues the credential (algoPIN, URL key, access code) on createGrant. */
+  issuesCredentials: boolean;
 }
 
 export interface PinRules {
@@ -82,6 +90,21 @@ export interface Observation {
   grants: ObservedGrant[];
 }
 
+/**
+ * A credential the provider issued for one grant. Lockstep seals it at rest, shows it to the guest and
+ * never logs it.
+ */
+export interface IssuedCredential {
+  kind: 'pin' | 'url-key' | 'mobile-key';
+  /** The code, or the URL, the guest uses. */
+  secret: string;
+  /** Validity as issued; may be wider than asked for where the provider rounds windows. */
+  validFrom: number;
+  validUntil: number | null;
+  /** Guest-facing instruction, e.g. "Use this code for the first time before 14:00 on 3 Dec." */
+  instructions?: string;
+}
+
 export interface GrantInput {
   userRef?: string;
   identity: ProviderIdentity;
@@ -108,12 +131,23 @@ export interface ProviderAdapter {
   deleteUser(userRef: string): Promise<void>;
   setUserPin(userRef: string, pin: string): Promise<void>;
 
-  createGrant(input: GrantInput): Promise<{ ref: string }>;
+  createGrant(input: GrantInput): Promise<{ ref: string; credential?: IssuedCredential }>;
+  /** Only called when `capabilities.updatableGrants`. */
   updateGrant(input: GrantInput & { grantRef: string }): Promise<void>;
   deleteGrant(input: { userRef?: string; grantRef: string; targetRef: string }): Promise<void>;
 
   /** Read back what the provider actually holds for one person (drift detection, crash adoption). */
   observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation>;
+
+  /**
+   * The window the provider will actually hold for a requested one (e.g. Igloohome rounds outward to
+   * whole hours or days). The engine plans with rounded windows, so a rounded grant is not seen as drift.
+   * Omit when the provider stores windows exactly.
+   */
+  roundWindow?(window: AccessWindow): AccessWindow;
+
+  /** Open the door now (a pulse) for someone inside a valid window; only when `capabilities.pulseOpen`. */
+  pulseOpen?(input: { userRef?: string; identity: ProviderIdentity; targetRef: string }): Promise<void>;
 
   /** Releases pooled connections when the integration is reconfigured or Lockstep stops. */
   close?(): Promise<void>;

@@ -62,6 +62,8 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   urlKey: false,
   pulseOpen: false,
   revocable: true,
+  updatableGrants: true,
+  issuesCredentials: false,
 });
 
 const PIN_RULES: PinRules = Object.freeze({

@@ -1,5 +1,5 @@
 /**
- * The provider contract: the same scenarios, through the whole of Lockstep (API → engine → adapter →
+ * The provider contract suite: the same scenarios, through the whole of Lockstep (API → engine → adapter →
  * provider over real HTTP), against every provider's peer. A provider passes when every scenario its
  * capabilities call for passes. Provider behaviour does not depend on the store, so this runs on
  * SQLite; the store suite covers PostgreSQL.
@@ -7,14 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, hoursFromNow, type Harness } from '../support/harness.js';
 import type { HeldAccess, PersonOnProvider, ProviderFixture, RunningProvider } from './fixture.js';
-import { demoFixture } from './demo.js';
-
-const fixtures: ProviderFixture[] = [demoFixture];
 
 const MIN = 60_000;
 const BUFFER = 15 * MIN;
 
-for (const fixture of fixtures) {
+/** Call from test/contract/<kind>.contract.test.ts; one file per provider keeps them parallel and independent. */
+export function describeProviderContract(fixture: ProviderFixture): void {
   describe(`provider contract: ${fixture.kind}`, () => {
     let provider: RunningProvider;
     let h: Harness;

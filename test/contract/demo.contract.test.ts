@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { demoFixture } from './demo.js';
+
+describeProviderContract(demoFixture);
