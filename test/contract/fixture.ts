@@ -31,6 +31,11 @@ export interface RunningProvider {
   holdings(person: PersonOnProvider): Promise<HeldAccess[]>;
   /** Does this PIN open `targetRef` at `at` for this person? Omit when the provider cannot tell. */
   pinOpens?(person: PersonOnProvider, pin: string, targetRef: string, at: number): Promise<boolean>;
+  /**
+   * For providers that issue the credential (algoPIN, access code, URL key): does this credential, as
+   * the guest was shown it, open `targetRef` at `at`? Checked against the peer's own rules.
+   */
+  credentialOpens?(secret: string, targetRef: string, at: number): Promise<boolean>;
   /** Drift: someone removes one grant (or the whole user) inside the provider, behind Lockstep's back. */
   removeBehindOurBack(person: PersonOnProvider, what: 'one-grant' | 'everything'): Promise<void>;
   /** Fault injection on the provider's HTTP API (same rule shape as the demo emulator). */
@@ -45,6 +50,8 @@ export interface ProviderFixture {
   /** What the provider can do; scenarios that need a capability are skipped for providers without it. */
   revocable: boolean;
   personalPin: boolean;
+  /** The provider issues the guest's credential (shown via GET /v1/me/credentials) instead of Lockstep's PIN. */
+  issuesCredentials?: boolean;
   /** Windows the provider rounds (e.g. to whole hours) are checked for covering, not equality. */
   roundsWindows: boolean;
   start(): Promise<RunningProvider>;
