@@ -136,6 +136,20 @@ export interface ProviderAdapter {
   updateGrant(input: GrantInput & { grantRef: string }): Promise<void>;
   deleteGrant(input: { userRef?: string; grantRef: string; targetRef: string }): Promise<void>;
 
+  /**
+   * Optional: apply every grant change for one provider user in a single request where the API allows
+   * it (Gallagher: one PATCH of the cardholder with add/update/remove). When present, the engine uses
+   * it instead of per-grant calls for providerUsers + accessGroups providers. Returns the provider refs
+   * of the created grants, in the order of `create`.
+   */
+  applyGrantBatch?(input: {
+    userRef: string;
+    identity: ProviderIdentity;
+    create: { targetRef: string; window: AccessWindow }[];
+    update: { grantRef: string; targetRef: string; window: AccessWindow }[];
+    remove: { grantRef: string; targetRef: string }[];
+  }): Promise<{ created: string[] }>;
+
   /** Read back what the provider actually holds for one person (drift detection, crash adoption). */
   observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation>;
 
