@@ -11,6 +11,8 @@ export interface AppliedGrant {
   endsAt: number | null;
   pinId: string | null;
   reasons: string[];
+  /** Must be re-issued (a host asked for a new provider-issued credential). */
+  replace?: boolean;
 }
 
 export type GrantStep =
@@ -30,7 +32,15 @@ const sameReasons = (a: string[], b: string[]) => a.length === b.length && a.eve
  * providers); a grant holding another PIN is updated. Order of steps: updates and creates before
  * deletes, so a moved booking never leaves the guest without access in between.
  */
-export function planGrantSteps(desired: DesiredAccess[], applied: AppliedGrant[], pinId: string | null = null): GrantStep[] {
+export function planGrantSteps(
+  desired: DesiredAccess[],
+  applied: AppliedGrant[],
+  pinId: string | null = null,
+  opts: { updatable?: boolean } = {},
+): GrantStep[] {
+  // A provider that cannot change a grant in place (window baked into an offline code) gets a new
+  // grant for every changed window, and the old one goes.
+  const updatable = opts.updatable ?? true;
   const byTarget = new Map<string, { want: DesiredWindow[]; have: AppliedGrant[] }>();
   const slot = (t: string) => {
     let s = byTarget.get(t);
@@ -48,8 +58,12 @@ export function planGrantSteps(desired: DesiredAccess[], applied: AppliedGrant[]
     const freeHave = [...have].sort((a, b) => a.startsAt - b.startsAt);
     const unmatched: DesiredWindow[] = [];
     for (const w of want) {
-      const i = freeHave.findIndex((g) => sameWindow(g, w));
+      const i = freeHave.findIndex((g) => sameWindow(g, w) && !g.replace);
       if (i === -1) {
+        unmatched.push(w);
+        continue;
+      }
+      if (pinStale(freeHave[i]) && !updatable) {
         unmatched.push(w);
         continue;
       }
@@ -59,8 +73,8 @@ export function planGrantSteps(desired: DesiredAccess[], applied: AppliedGrant[]
     }
     for (const w of unmatched) {
       // Prefer moving an overlapping grant (a booking that moved or grew); else reuse any spare one.
-      let i = freeHave.findIndex((g) => overlaps(g, w));
-      if (i === -1) i = freeHave.length ? 0 : -1;
+      let i = updatable ? freeHave.findIndex((g) => overlaps(g, w) && !g.replace) : -1;
+      if (i === -1 && updatable) i = freeHave.findIndex((g) => !g.replace);
       if (i === -1) changes.push({ op: 'create', targetRef, window: w });
       else changes.push({ op: 'update', grant: freeHave.splice(i, 1)[0], window: w });
     }

@@ -14,7 +14,7 @@ import { computeDesired } from '../domain/desired.js';
 import { loadPersonFacts } from '../store/facts.js';
 import { writeAudit, type AuditEntry } from '../store/audit.js';
 import { newId } from '../store/ids.js';
-import { ProviderError, type Observation, type ProviderAdapter, type ProviderIdentity } from '../providers/types.js';
+import { ProviderError, type AccessWindow, type IssuedCredential, type Observation, type ProviderAdapter, type ProviderIdentity } from '../providers/types.js';
 import { planGrantSteps, startedWindowsOnly, type AppliedGrant, type GrantStep } from './plan.js';
 import type { PinService } from './pins.js';
 import type { SecretBox } from '../security/crypto.js';
@@ -60,12 +60,15 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       if (started.nextStart !== null) nextDueAt = nextDueAt === null ? started.nextStart : Math.min(nextDueAt, started.nextStart);
     }
 
+    if (adapter.roundWindow) desired = roundDesired(desired, adapter.roundWindow.bind(adapter));
+
     let user = await db
       .selectFrom('providerUsers')
       .selectAll()
       .where('integrationId', '=', integration.id)
       .where('personId', '=', personId)
       .executeTakeFirst();
+    await forgetExpiredLeftValid(db, integration.id, personId, now);
     let grants = await loadGrants(db, integration.id, personId);
 
     const inDoubt = (user && user.state !== 'present') || grants.some((g) => g.state !== 'present');
@@ -132,8 +135,15 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       }
     }
 
-    const steps = planGrantSteps(desired, grants.map(toApplied), caps.pinOnLock ? (pin?.id ?? null) : null);
+    const steps = planGrantSteps(desired, grants.map(toApplied), caps.pinOnLock ? (pin?.id ?? null) : null, { updatable: caps.updatableGrants });
     const identity = steps.some((s) => s.op === 'create' || s.op === 'update') ? await identityFor(ctx, personId) : null;
+    const providerSteps = steps.filter((s) => s.op !== 'relabel');
+    if (adapter.applyGrantBatch && caps.providerUsers && userRef && providerSteps.length > 1 && caps.revocable) {
+      // One request for all of this person's changes (e.g. Gallagher's cardholder PATCH).
+      for (const step of steps) if (step.op === 'relabel') await executeStep(ctx, personId, step, { userRef, identity, pin: null }, call, note);
+      await executeBatch(ctx, personId, providerSteps, userRef, identity ?? (await identityFor(ctx, personId)), call, note);
+      return { nextDueAt, calls };
+    }
     const failures: ProviderError[] = [];
     for (const step of steps) {
       try {
@@ -171,18 +181,53 @@ async function replacePinOnConflict(ctx: ReconcileContext, personId: string, err
   return new ProviderError('transient', 'PIN already in use on the provider; issued a new one');
 }
 
+/** The grants the engine manages; 'left-valid' ones are history the provider cannot take back. */
 async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string) {
   return db
     .selectFrom('providerGrants')
     .selectAll()
     .where('integrationId', '=', integrationId)
     .where('personId', '=', personId)
+    .where('state', '!=', 'left-valid')
     .orderBy('startsAt')
     .execute();
 }
 
+/** A credential left valid is kept on record until it has expired; then there is nothing left to show. */
+async function forgetExpiredLeftValid(db: Kysely<Database>, integrationId: string, personId: string, now: number) {
+  await db
+    .deleteFrom('providerGrants')
+    .where('integrationId', '=', integrationId)
+    .where('personId', '=', personId)
+    .where('state', '=', 'left-valid')
+    .where('endsAt', '<=', now)
+    .execute();
+}
+
+function roundDesired(desired: DesiredAccess[], round: (w: AccessWindow) => AccessWindow): DesiredAccess[] {
+  return desired.map((d) => ({ ...d, windows: d.windows.map((w) => ({ ...w, ...round({ startsAt: w.startsAt, endsAt: w.endsAt }) })) }));
+}
+
+/** Sealed columns for a provider-issued credential; the secret itself never reaches the audit log. */
+function credentialColumns(ctx: ReconcileContext, credential: IssuedCredential | undefined) {
+  if (!credential) return {};
+  return {
+    credentialKind: credential.kind,
+    credentialSealed: ctx.secrets.seal(credential.secret),
+    credentialValidFrom: credential.validFrom,
+    credentialValidUntil: credential.validUntil,
+    credentialInstructions: credential.instructions ?? null,
+  };
+}
+
+const credentialDetails = (c: IssuedCredential) => ({
+  credential: c.kind,
+  validFrom: new Date(c.validFrom).toISOString(),
+  validUntil: c.validUntil === null ? null : new Date(c.validUntil).toISOString(),
+});
+
 function toApplied(g: Row<'providerGrants'>): AppliedGrant {
-  return { id: g.id, targetRef: g.targetRef, startsAt: g.startsAt, endsAt: g.endsAt, pinId: g.pinId, reasons: JSON.parse(g.reasons) };
+  return { id: g.id, targetRef: g.targetRef, startsAt: g.startsAt, endsAt: g.endsAt, pinId: g.pinId, reasons: JSON.parse(g.reasons), ...(g.replaceRequested ? { replace: true } : {}) };
 }
 
 function userKey(ctx: ReconcileContext, personId: string): string {
@@ -237,11 +282,15 @@ async function executeStep(
           updatedAt: now,
         })
         .execute();
-      const { ref } = await call(() =>
+      const { ref, credential } = await call(() =>
         adapter.createGrant({ userRef: who.userRef, identity: who.identity!, targetRef: step.targetRef, window: step.window, pin: who.pin?.pin }),
       );
-      await db.updateTable('providerGrants').set({ providerRef: ref, state: 'present', updatedAt: Date.now() }).where('id', '=', id).execute();
-      note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window) }, reasonText(step.window));
+      await db
+        .updateTable('providerGrants')
+        .set({ providerRef: ref, state: 'present', updatedAt: Date.now(), ...credentialColumns(ctx, credential) })
+        .where('id', '=', id)
+        .execute();
+      note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window), ...(credential ? credentialDetails(credential) : {}) }, reasonText(step.window));
       return;
     }
     case 'update': {
@@ -291,6 +340,7 @@ async function executeStep(
 
 async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: string | undefined, call: Call, note: Note) {
   const { db, adapter } = ctx;
+  if (!adapter.capabilities.revocable) return leaveValid(ctx, g, note);
   await db.updateTable('providerGrants').set({ state: 'deleting', updatedAt: Date.now() }).where('id', '=', g.id).execute();
   const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', g.id).executeTakeFirst();
   if (row?.providerRef) {
@@ -302,6 +352,95 @@ async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: stri
   }
   await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
   note('access.revoked', { targetRef: g.targetRef, ...windowDetails(g) }, reasonText(g));
+}
+
+/**
+ * The provider cannot withdraw this grant (an offline code is already in the guest's hands and the
+ * lock does not ask anyone). Say so: keep the row as 'left-valid' until it ends, so the admin sees a
+ * credential that still opens the door, and write that into the audit log.
+ */
+async function leaveValid(ctx: ReconcileContext, g: AppliedGrant, note: Note) {
+  const { db } = ctx;
+  const row = await db.selectFrom('providerGrants').select(['providerRef', 'credentialValidUntil']).where('id', '=', g.id).executeTakeFirst();
+  const validUntil = row?.credentialValidUntil ?? g.endsAt;
+  if (!row?.providerRef || (validUntil !== null && validUntil <= Date.now())) {
+    // Never issued (or already expired): nothing opens the door, nothing to keep.
+    await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
+    note('access.revoked', { targetRef: g.targetRef, ...windowDetails(g) }, reasonText(g));
+    return;
+  }
+  await db.updateTable('providerGrants').set({ state: 'left-valid', updatedAt: Date.now() }).where('id', '=', g.id).execute();
+  note(
+    'access.left-valid',
+    {
+      targetRef: g.targetRef,
+      ...windowDetails(g),
+      validUntil: validUntil === null ? null : new Date(validUntil).toISOString(),
+      why: `${ctx.adapter.kind} cannot withdraw an issued offline code; it keeps opening the door until it expires`,
+    },
+    reasonText(g),
+  );
+}
+
+/** Applies creates, updates and deletes for one provider user in one provider request. */
+async function executeBatch(
+  ctx: ReconcileContext,
+  personId: string,
+  steps: GrantStep[],
+  userRef: string,
+  identity: ProviderIdentity,
+  call: Call,
+  note: Note,
+): Promise<void> {
+  const { db, adapter, integration } = ctx;
+  const now = Date.now();
+  const creates: { id: string; step: Extract<GrantStep, { op: 'create' }> }[] = [];
+  const updates: { ref: string; step: Extract<GrantStep, { op: 'update' }> }[] = [];
+  const deletes: { ref: string | null; step: Extract<GrantStep, { op: 'delete' }> }[] = [];
+  // Intent rows first: a crash between here and the provider's answer is resolved by read-back.
+  for (const step of steps) {
+    if (step.op === 'create') {
+      const id = newId('gr');
+      await db
+        .insertInto('providerGrants')
+        .values({ id, integrationId: integration.id, personId, targetRef: step.targetRef, providerRef: null, startsAt: step.window.startsAt, endsAt: step.window.endsAt, state: 'creating', pinId: null, reasons: JSON.stringify(step.window.reasons), createdAt: now, updatedAt: now })
+        .execute();
+      creates.push({ id, step });
+    } else if (step.op === 'update' || step.op === 'delete') {
+      const state = step.op === 'update' ? 'updating' : 'deleting';
+      await db.updateTable('providerGrants').set({ state, updatedAt: now }).where('id', '=', step.grant.id).execute();
+      const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', step.grant.id).executeTakeFirst();
+      if (step.op === 'update') updates.push({ ref: row!.providerRef!, step });
+      else deletes.push({ ref: row?.providerRef ?? null, step });
+    }
+  }
+  const window = (w: DesiredWindow) => ({ startsAt: w.startsAt, endsAt: w.endsAt });
+  const { created } = await call(() =>
+    adapter.applyGrantBatch!({
+      userRef,
+      identity,
+      create: creates.map(({ step }) => ({ targetRef: step.targetRef, window: window(step.window) })),
+      update: updates.map(({ ref, step }) => ({ grantRef: ref, targetRef: step.grant.targetRef, window: window(step.window) })),
+      remove: deletes.filter((d) => d.ref).map(({ ref, step }) => ({ grantRef: ref!, targetRef: step.grant.targetRef })),
+    }),
+  );
+  const done = Date.now();
+  for (const [i, { id, step }] of creates.entries()) {
+    await db.updateTable('providerGrants').set({ providerRef: created[i] ?? null, state: 'present', updatedAt: done }).where('id', '=', id).execute();
+    note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window) }, reasonText(step.window));
+  }
+  for (const { step } of updates) {
+    await db
+      .updateTable('providerGrants')
+      .set({ startsAt: step.window.startsAt, endsAt: step.window.endsAt, reasons: JSON.stringify(step.window.reasons), state: 'present', updatedAt: done })
+      .where('id', '=', step.grant.id)
+      .execute();
+    note('access.changed', { targetRef: step.grant.targetRef, previous: windowDetails(step.grant), ...windowDetails(step.window) }, reasonText(step.window));
+  }
+  for (const { step } of deletes) {
+    await db.deleteFrom('providerGrants').where('id', '=', step.grant.id).execute();
+    note('access.revoked', { targetRef: step.grant.targetRef, ...windowDetails(step.grant) }, reasonText(step.grant));
+  }
 }
 
 async function revokeEverything(
@@ -381,7 +520,16 @@ async function adoptObservation(
     }
   }
 
-  const unclaimed = [...obs.grants];
+  // Codes we already left valid are history, not something to adopt again.
+  const leftValid = await db
+    .selectFrom('providerGrants')
+    .select('providerRef')
+    .where('integrationId', '=', integration.id)
+    .where('personId', '=', personId)
+    .where('state', '=', 'left-valid')
+    .execute();
+  const history = new Set(leftValid.map((r) => r.providerRef));
+  const unclaimed = obs.grants.filter((o) => !history.has(o.ref));
   const take = (pred: (o: (typeof unclaimed)[number]) => boolean) => {
     const i = unclaimed.findIndex(pred);
     return i === -1 ? null : unclaimed.splice(i, 1)[0];

@@ -256,6 +256,7 @@ export class SyncEngine {
       .selectFrom('providerGrants')
       .select('id')
       .where('integrationId', '=', integration.id)
+      .where('state', '!=', 'left-valid')
       .union(db.selectFrom('providerUsers').select('personId as id').where('integrationId', '=', integration.id))
       .executeTakeFirst();
     const pending = await db.selectFrom('syncWork').select('personId').where('integrationId', '=', integration.id).executeTakeFirst();
@@ -267,13 +268,27 @@ export class SyncEngine {
       .where('status', '=', 'revoking')
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 1) {
+      const stillValid = await db
+        .selectFrom('providerGrants')
+        .select(['endsAt', 'credentialValidUntil'])
+        .where('integrationId', '=', integration.id)
+        .where('state', '=', 'left-valid')
+        .execute();
+      const lastValid = stillValid.reduce<number | null>((m, g) => Math.max(m ?? 0, g.credentialValidUntil ?? g.endsAt ?? 0), null);
       await writeAudit(db, {
         organisationId: integration.organisationId,
         actor: 'engine',
         action: 'integration.disconnected',
         subjectType: 'integration',
         subjectId: integration.id,
-        details: { mode: 'revoke', note: 'everything Lockstep granted has been removed from the provider' },
+        details: stillValid.length
+          ? {
+              mode: 'revoke',
+              note: `everything the provider can withdraw has been removed; ${stillValid.length} offline code(s) cannot be withdrawn and stay valid until they expire`,
+              stillValidCount: stillValid.length,
+              lastValidUntil: new Date(lastValid!).toISOString(),
+            }
+          : { mode: 'revoke', note: 'everything Lockstep granted has been removed from the provider' },
       });
     }
   }

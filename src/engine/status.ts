@@ -6,7 +6,11 @@
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';
 
-export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'revoking' | 'revoked';
+/**
+ * 'left-valid': the booking no longer wants access but the provider cannot withdraw the credential it
+ * issued (offline code); it keeps working until `validUntil`.
+ */
+export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'revoking' | 'revoked' | 'left-valid';
 
 export interface AccessEntry {
   integrationId: string;
@@ -19,6 +23,8 @@ export interface AccessEntry {
   error?: string;
   attempts?: number;
   nextAttemptAt?: string;
+  /** For 'left-valid': until when the credential still opens the door. */
+  validUntil?: string | null;
 }
 
 export interface BookingAccessStatus {
@@ -68,8 +74,10 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
       const carrying = mine.filter((g) => (JSON.parse(g.reasons) as string[]).includes(tag));
       const pending = work.find((w) => w.integrationId === m.integrationId && w.personId === personId);
       let state: AccessState;
+      const leftValid = carrying.find((g) => g.state === 'left-valid' && (g.credentialValidUntil ?? g.endsAt ?? Infinity) > now);
+      const live = carrying.filter((g) => g.state !== 'left-valid');
       if (!wanted) {
-        state = carrying.length ? 'revoking' : 'revoked';
+        state = live.length ? 'revoking' : leftValid ? 'left-valid' : 'revoked';
       } else if (carrying.some((g) => g.state === 'present' && g.startsAt <= from && (g.endsAt === null || g.endsAt >= until))) {
         state = 'applied';
       } else if (pending?.lastError) {
@@ -87,6 +95,9 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
         state,
         from: new Date(from).toISOString(),
         until: new Date(until).toISOString(),
+        ...(state === 'left-valid' && leftValid
+          ? { validUntil: leftValid.credentialValidUntil ?? leftValid.endsAt ? new Date((leftValid.credentialValidUntil ?? leftValid.endsAt)!).toISOString() : null }
+          : {}),
         ...(state === 'failed' && pending
           ? { error: pending.lastError!, attempts: pending.attempts, nextAttemptAt: new Date(pending.dueAt).toISOString() }
           : {}),
@@ -102,6 +113,7 @@ function overall(entries: AccessEntry[]): AccessState {
   if (has('pending')) return 'pending';
   if (has('revoking')) return 'revoking';
   if (entries.every((e) => e.state === 'revoked')) return 'revoked';
+  if (entries.every((e) => e.state === 'revoked' || e.state === 'left-valid')) return 'left-valid';
   if (has('scheduled')) return 'scheduled';
   return 'applied';
 }

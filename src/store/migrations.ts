@@ -298,10 +298,27 @@ function initial(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Credentials the provider issues per grant (algoPIN, access code, URL key), sealed like our own PINs,
+ * and the 'left-valid' grant state: an offline credential that could not be withdrawn and is kept on
+ * record until it expires so the admin can see it.
+ */
+const issuedCredentials: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('provider_grants').addColumn('credential_kind', 'text').execute();
+    await db.schema.alterTable('provider_grants').addColumn('credential_sealed', 'text').execute();
+    await db.schema.alterTable('provider_grants').addColumn('credential_valid_from', ts).execute();
+    await db.schema.alterTable('provider_grants').addColumn('credential_valid_until', ts).execute();
+    await db.schema.alterTable('provider_grants').addColumn('credential_instructions', 'text').execute();
+    // A host asked for a new credential: the engine issues a fresh grant and withdraws this one.
+    await db.schema.alterTable('provider_grants').addColumn('replace_requested', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect) };
+    return { '0001_initial': initial(this.dialect), '0002_issued_credentials': issuedCredentials };
   }
 }
 

@@ -3,7 +3,7 @@
  * (CamelCasePlugin). Instants are epoch milliseconds (BIGINT); booleans are 0/1 integers and
  * JSON is text, so the same rows work on SQLite and PostgreSQL.
  */
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface OrganisationsTable {
   id: string;
@@ -152,6 +152,11 @@ export interface PinsTable {
 }
 
 export type AppliedState = 'creating' | 'present' | 'updating' | 'deleting';
+/**
+ * A grant row's state. 'left-valid': the provider cannot withdraw it (offline algoPIN), so it stays
+ * usable until it ends; the row is kept, out of planning, until then so admins and audit can see it.
+ */
+export type GrantState = AppliedState | 'left-valid';
 
 export interface ProviderUsersTable {
   integrationId: string;
@@ -173,10 +178,18 @@ export interface ProviderGrantsTable {
   providerRef: string | null;
   startsAt: number;
   endsAt: number | null;
-  state: AppliedState;
+  state: GrantState;
   pinId: string | null;
   /** JSON array of reasons (booking:…, subscription:…). */
   reasons: string;
+  /** Provider-issued credential for this grant: kind, sealed secret, validity as issued, guest instructions. */
+  credentialKind: 'pin' | 'url-key' | 'mobile-key' | null;
+  credentialSealed: string | null;
+  credentialValidFrom: number | null;
+  credentialValidUntil: number | null;
+  credentialInstructions: string | null;
+  /** 1 when a host asked for a new credential; see engine/reconcile. */
+  replaceRequested: ColumnType<number, number | undefined, number>;
   createdAt: number;
   updatedAt: number;
 }

@@ -40,6 +40,10 @@ export function describeProviderContract(fixture: ProviderFixture): void {
       const key = (await h.call('POST', '/v1/api-keys', { role: 'guest', name: 'g', personId }, h.keys.admin)).body.key;
       return (await h.call('GET', '/v1/me/pins', undefined, key)).body.results[0]?.pin as string | undefined;
     };
+    const guestKey = async (personId: string) => (await h.call('POST', '/v1/api-keys', { role: 'guest', name: 'g', personId }, h.keys.admin)).body.key as string;
+    type Credential = { targetRef: string; kind: string; secret: string; validFrom: string; validUntil: string | null; instructions: string | null };
+    const guestCredentials = async (personId: string): Promise<Credential[]> =>
+      (await h.call('GET', '/v1/me/credentials', undefined, await guestKey(personId))).body.results;
     /** Each mapped target holds a window covering the booking plus buffers (exactly, unless the provider rounds). */
     const expectCovered = (held: HeldAccess[], start: string, end: string) => {
       const from = Date.parse(start) - BUFFER;
@@ -64,6 +68,19 @@ export function describeProviderContract(fixture: ProviderFixture): void {
       expectCovered(await provider.holdings(p), t1, t2);
       const pin = fixture.personalPin ? await guestPin(p.id) : undefined;
       if (pin && provider.pinOpens) expect(await provider.pinOpens(p, pin, provider.targets[1], Date.parse(t1))).toBe(true);
+
+      if (fixture.issuesCredentials) {
+        const creds = await guestCredentials(p.id);
+        expect(creds.map((c) => c.targetRef).sort()).toEqual(provider.targets.slice(0, 2).sort());
+        for (const c of creds) {
+          expect(Date.parse(c.validFrom)).toBeLessThanOrEqual(Date.parse(t1) - BUFFER);
+          expect(c.validUntil === null || Date.parse(c.validUntil) >= Date.parse(t2) + BUFFER).toBe(true);
+          if (provider.credentialOpens) expect(await provider.credentialOpens(c.secret, c.targetRef, Date.parse(t1))).toBe(true);
+        }
+        // Provider-issued secrets are sealed at rest and never reach the audit log.
+        const audit = JSON.stringify((await h.call('GET', '/v1/audit?limit=1000', undefined, h.keys.admin)).body);
+        for (const c of creds) expect(audit).not.toContain(c.secret);
+      }
 
       await book(t2, t3);
       await h.converge();
@@ -132,6 +149,58 @@ export function describeProviderContract(fixture: ProviderFixture): void {
         expect(res.status).toBe(200);
         await h.converge();
         for (const id of [a.organiserId, b.organiserId]) expect(await provider.holdings(await person(id))).toEqual([]);
+      });
+    }
+
+    if (!fixture.revocable) {
+      it('a cancellation cannot withdraw an offline code: admin and audit log say it stays valid until it ends', async () => {
+        const [s, e] = [hoursFromNow(1), hoursFromNow(2)];
+        const b = await book(s, e);
+        await h.converge();
+        const creds = await guestCredentials(b.organiserId);
+        expect(creds.length).toBeGreaterThan(0);
+        await h.call('POST', `/v1/bookings/${b.id}/cancel`, undefined, h.keys.admin);
+        await h.converge();
+        const sync = (await h.call('GET', `/v1/bookings/${b.id}/sync`, undefined, h.keys.admin)).body;
+        expect(sync.state).toBe('left-valid');
+        for (const entry of sync.entries) expect(Date.parse(entry.validUntil)).toBeGreaterThanOrEqual(Date.parse(e));
+        const audit = (await h.call('GET', `/v1/audit?subjectId=${b.organiserId}&action=access.left-valid`, undefined, h.keys.admin)).body.results;
+        expect(audit).toHaveLength(provider.targets.slice(0, 2).length);
+        expect(audit[0].details.why).toMatch(/cannot withdraw/);
+        // The guest is no longer shown the code, and the engine does not pretend to have removed it.
+        expect(await guestCredentials(b.organiserId)).toEqual([]);
+        if (provider.credentialOpens) expect(await provider.credentialOpens(creds[0].secret, creds[0].targetRef, Date.parse(s))).toBe(true);
+      });
+
+      it('disconnect with "revoke everything" finishes and records the codes that stay valid', async () => {
+        await book(hoursFromNow(1), hoursFromNow(2));
+        await h.converge();
+        expect((await h.call('POST', `/v1/integrations/${h.integrationId}/disconnect`, { mode: 'revoke' })).status).toBe(200);
+        await h.converge();
+        const integration = (await h.call('GET', `/v1/integrations/${h.integrationId}`, undefined, h.keys.admin)).body;
+        expect(integration.status).toBe('disconnected');
+        const done = (await h.call('GET', `/v1/audit?subjectId=${h.integrationId}&action=integration.disconnected`, undefined, h.keys.admin)).body.results;
+        expect(done[0].details.stillValidCount).toBe(provider.targets.slice(0, 2).length);
+      });
+    }
+
+    if (fixture.issuesCredentials) {
+      it('a host asking for a new credential gets the guest a fresh one from the provider', async () => {
+        const [s, e] = [hoursFromNow(1), hoursFromNow(3)];
+        const b = await book(s, e);
+        await h.converge();
+        const before = await guestCredentials(b.organiserId);
+        const res = await h.call('POST', `/v1/people/${b.organiserId}/pins/regenerate`, { integrationId: h.integrationId }, h.keys.host);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        await h.converge();
+        const after = await guestCredentials(b.organiserId);
+        expect(after).toHaveLength(before.length);
+        for (const c of after) expect(before.map((o) => o.secret)).not.toContain(c.secret);
+        if (provider.credentialOpens) {
+          expect(await provider.credentialOpens(after[0].secret, after[0].targetRef, Date.parse(s))).toBe(true);
+          // Revocable providers withdraw the old code; offline ones cannot, and say so.
+          expect(await provider.credentialOpens(before[0].secret, before[0].targetRef, Date.parse(s))).toBe(!fixture.revocable);
+        }
       });
     }
 

@@ -34,6 +34,15 @@ describe('planGrantSteps', () => {
     expect(steps).toEqual([{ op: 'update', grant: have('g1', 'door', 0, 10), window: { startsAt: 5, endsAt: 20, reasons: ['booking:b1'] } }]);
   });
 
+  it('replaces rather than moves a grant when the provider cannot change one in place', () => {
+    const steps = planGrantSteps([want('door', [5, 20])], [have('g1', 'door', 0, 10)], null, { updatable: false });
+    expect(steps).toEqual([
+      { op: 'create', targetRef: 'door', window: { startsAt: 5, endsAt: 20, reasons: ['booking:b1'] } },
+      { op: 'delete', grant: have('g1', 'door', 0, 10) },
+    ]);
+    expect(planGrantSteps([want('door', [0, 10])], [have('g1', 'door', 0, 10)], null, { updatable: false })).toEqual([]);
+  });
+
   it('reuses a non-overlapping spare grant before creating a new one', () => {
     const steps = planGrantSteps([want('door', [100, 200])], [have('g1', 'door', 0, 10)]);
     expect(steps.map((s) => s.op)).toEqual(['update']);

@@ -9,6 +9,7 @@ import { assertSameOrganisation, requireRole } from '../auth.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
 import { pinRulesFor } from '../../engine/pin-rules.js';
 import { personView } from './people.js';
+import { writeAudit } from '../../store/audit.js';
 
 export const accessRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
@@ -29,6 +30,29 @@ export const accessRoutes: RouteModule = (api, app) => {
     const integration = await db.selectFrom('integrations').selectAll().where('id', '=', req.body.integrationId).where('organisationId', '=', person.organisationId).executeTakeFirst();
     if (!integration) throw badRequest('integrationId', `integration ${req.body.integrationId} does not exist in this organisation; list them with GET /v1/integrations`);
     const adapter = app.engine.adapterFor(integration);
+    if (adapter.capabilities.issuesCredentials) {
+      // The provider issues the code: ask the engine for a fresh grant in place of each current one.
+      const res = await db
+        .updateTable('providerGrants')
+        .set({ replaceRequested: 1, updatedAt: Date.now() })
+        .where('integrationId', '=', integration.id)
+        .where('personId', '=', person.id)
+        .where('state', '!=', 'left-valid')
+        .executeTakeFirst();
+      await writeAudit(db, {
+        organisationId: person.organisationId,
+        actor: req.principal.keyId,
+        action: 'credential.replace-requested',
+        subjectType: 'person',
+        subjectId: person.id,
+        details: { integrationId: integration.id, grants: Number(res.numUpdatedRows) },
+      });
+      await app.changes.people(person.organisationId, [person.id]);
+      const withdrawn = adapter.capabilities.revocable
+        ? 'the old one is withdrawn once the new one is issued'
+        : `${integration.kind} cannot withdraw an issued offline code, so the old one keeps working until it expires`;
+      return { personId: person.id, integrationId: integration.id, grants: Number(res.numUpdatedRows), note: `the provider issues a new credential, shown to the guest only; ${withdrawn}` };
+    }
     if (!adapter.capabilities.pinOnUser && !adapter.capabilities.pinOnLock) throw badRequest('integrationId', `${integration.kind} does not use personal PINs`);
     const pin = await app.pins.regenerate(integration.id, person.id, pinRulesFor(adapter, integration), person.organisationId, req.principal.keyId);
     await app.changes.people(person.organisationId, [person.id]);
@@ -51,5 +75,43 @@ export const accessRoutes: RouteModule = (api, app) => {
       if (pin) results.push({ integrationId: i.id, integrationName: i.name, pin: pin.pin, issuedAt: iso(pin.createdAt) });
     }
     return { results };
+  });
+
+  api.get('/v1/me/credentials', {
+    schema: { tags: ['me'], security: bearer, summary: "Codes, URL keys and mobile keys the provider issued for the guest's bookings" },
+  }, async (req) => {
+    const p = req.principal;
+    if (p.role !== 'guest' || !p.personId) throw forbidden('only a guest key (tied to one person) can read its credentials');
+    const rows = await db
+      .selectFrom('providerGrants')
+      .innerJoin('integrations', 'integrations.id', 'providerGrants.integrationId')
+      .select([
+        'providerGrants.id', 'providerGrants.integrationId', 'integrations.name as integrationName', 'providerGrants.targetRef',
+        'providerGrants.credentialKind', 'providerGrants.credentialSealed', 'providerGrants.credentialValidFrom',
+        'providerGrants.credentialValidUntil', 'providerGrants.credentialInstructions', 'providerGrants.startsAt', 'providerGrants.endsAt',
+      ])
+      .where('providerGrants.personId', '=', p.personId)
+      .where('integrations.organisationId', '=', p.organisationId!)
+      .where('integrations.status', '=', 'active')
+      .where('providerGrants.state', '=', 'present')
+      .where('providerGrants.credentialSealed', 'is not', null)
+      .orderBy('providerGrants.startsAt')
+      .execute();
+    const mappings = await db.selectFrom('mappings').select(['integrationId', 'targetRef', 'targetName']).where('organisationId', '=', p.organisationId!).execute();
+    const targetName = (integrationId: string, ref: string) => mappings.find((m) => m.integrationId === integrationId && m.targetRef === ref)?.targetName ?? null;
+    return {
+      results: rows.map((r) => ({
+        grantId: r.id,
+        integrationId: r.integrationId,
+        integrationName: r.integrationName,
+        targetRef: r.targetRef,
+        targetName: targetName(r.integrationId, r.targetRef),
+        kind: r.credentialKind,
+        secret: app.secrets.open(r.credentialSealed!),
+        validFrom: iso(r.credentialValidFrom ?? r.startsAt),
+        validUntil: r.credentialValidUntil === null ? (r.endsAt === null ? null : iso(r.endsAt)) : iso(r.credentialValidUntil),
+        instructions: r.credentialInstructions,
+      })),
+    };
   });
 };
