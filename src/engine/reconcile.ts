@@ -230,13 +230,18 @@ function toApplied(g: Row<'providerGrants'>): AppliedGrant {
   return { id: g.id, targetRef: g.targetRef, startsAt: g.startsAt, endsAt: g.endsAt, pinId: g.pinId, reasons: JSON.parse(g.reasons), ...(g.replaceRequested ? { replace: true } : {}) };
 }
 
-function userKey(ctx: ReconcileContext, personId: string): string {
+/** Who a person is on this integration's provider (a pseudonym in privacy mode). */
+export function providerIdentity(ctx: Pick<ReconcileContext, 'db' | 'secrets' | 'integration'>, personId: string): Promise<ProviderIdentity> {
+  return identityFor(ctx, personId);
+}
+
+function userKey(ctx: Pick<ReconcileContext, 'secrets' | 'integration'>, personId: string): string {
   // In privacy mode the provider sees a pseudonym that cannot be turned back into our person id.
   if (ctx.integration.privacyMode) return `ls-${ctx.secrets.keyedHash(personId, `pseudonym:${ctx.integration.id}`).slice(0, 24)}`;
   return `lockstep-${personId}`;
 }
 
-async function identityFor(ctx: ReconcileContext, personId: string): Promise<ProviderIdentity> {
+async function identityFor(ctx: Pick<ReconcileContext, 'db' | 'secrets' | 'integration'>, personId: string): Promise<ProviderIdentity> {
   const key = userKey(ctx, personId);
   if (ctx.integration.privacyMode) return { key, displayName: `Guest ${key.slice(3, 11)}` };
   const person = await ctx.db.selectFrom('people').select(['name', 'email', 'phone']).where('id', '=', personId).executeTakeFirst();
