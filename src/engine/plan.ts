@@ -100,3 +100,22 @@ export function startedWindowsOnly(desired: DesiredAccess[], now: number): { des
   }
   return { desired: out, nextStart };
 }
+
+/**
+ * For providers where the PIN is written to each lock, a lock holds a code once: two windows of one
+ * person on one lock would be two entries with the same code, which locks refuse. So each lock gets
+ * the person's current or next window only; `nextChange` is when that window ends and the same entry
+ * moves on to the following one.
+ */
+export function oneWindowPerTarget(desired: DesiredAccess[], now: number): { desired: DesiredAccess[]; nextChange: number | null } {
+  let nextChange: number | null = null;
+  const out: DesiredAccess[] = [];
+  for (const d of desired) {
+    const live = d.windows.filter((w) => w.endsAt === null || w.endsAt > now).sort((a, b) => a.startsAt - b.startsAt);
+    if (live.length === 0) continue;
+    const [first] = live;
+    if (live.length > 1 && first.endsAt !== null) nextChange = nextChange === null ? first.endsAt : Math.min(nextChange, first.endsAt);
+    out.push({ ...d, windows: [first] });
+  }
+  return { desired: out, nextChange };
+}

@@ -15,7 +15,7 @@ import { loadPersonFacts } from '../store/facts.js';
 import { writeAudit, type AuditEntry } from '../store/audit.js';
 import { newId } from '../store/ids.js';
 import { ProviderError, type AccessWindow, type IssuedCredential, type Observation, type ProviderAdapter, type ProviderIdentity } from '../providers/types.js';
-import { planGrantSteps, startedWindowsOnly, type AppliedGrant, type GrantStep } from './plan.js';
+import { oneWindowPerTarget, planGrantSteps, startedWindowsOnly, type AppliedGrant, type GrantStep } from './plan.js';
 import type { PinService } from './pins.js';
 import type { SecretBox } from '../security/crypto.js';
 import { pinRulesFor } from './pin-rules.js';
@@ -60,6 +60,11 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       if (started.nextStart !== null) nextDueAt = nextDueAt === null ? started.nextStart : Math.min(nextDueAt, started.nextStart);
     }
 
+    if (caps.pinOnLock) {
+      const single = oneWindowPerTarget(desired, now);
+      desired = single.desired;
+      if (single.nextChange !== null) nextDueAt = nextDueAt === null ? single.nextChange : Math.min(nextDueAt, single.nextChange);
+    }
     if (adapter.roundWindow) desired = roundDesired(desired, adapter.roundWindow.bind(adapter));
 
     let user = await db

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGrantSteps, startedWindowsOnly, type AppliedGrant } from '../../src/engine/plan.js';
+import { oneWindowPerTarget, planGrantSteps, startedWindowsOnly, type AppliedGrant } from '../../src/engine/plan.js';
 import type { DesiredAccess } from '../../src/domain/facts.js';
 import { backoffDelay } from '../../src/engine/backoff.js';
 
@@ -17,6 +17,19 @@ const have = (id: string, targetRef: string, startsAt: number, endsAt: number | 
   pinId: null,
   reasons: ['booking:b1'],
   ...extra,
+});
+
+describe('oneWindowPerTarget', () => {
+  it('keeps only the current or next window per lock and says when to move on', () => {
+    const d = [want('lock-1', [100, 200], [50, 80], [300, 400]), want('lock-2', [10, 20])];
+    const { desired, nextChange } = oneWindowPerTarget(d, 60);
+    expect(desired.map((x) => [x.targetRef, x.windows.map((w) => [w.startsAt, w.endsAt])])).toEqual([
+      ['lock-1', [[50, 80]]],
+    ]);
+    expect(nextChange).toBe(80);
+    expect(oneWindowPerTarget(d, 250).desired[0].windows[0].startsAt).toBe(300);
+    expect(oneWindowPerTarget(d, 250).nextChange).toBeNull();
+  });
 });
 
 describe('planGrantSteps', () => {
