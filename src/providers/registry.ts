@@ -3,8 +3,9 @@
  */
 import type { ProviderModule } from './types.js';
 import { demoProvider } from './demo/index.js';
+import { nukiProvider } from './nuki/index.js';
 
-const modules: ProviderModule[] = [demoProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { nukiFixture } from './nuki.js';
+
+describeProviderContract(nukiFixture);
