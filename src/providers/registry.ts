@@ -4,8 +4,9 @@
 import type { ProviderModule } from './types.js';
 import { demoProvider } from './demo/index.js';
 import { nukiProvider } from './nuki/index.js';
+import { inletProvider } from './inlet/index.js';
 
-const modules: ProviderModule[] = [demoProvider, nukiProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

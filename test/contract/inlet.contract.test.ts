@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { inletFixture } from './inlet.js';
+
+describeProviderContract(inletFixture);
