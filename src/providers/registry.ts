@@ -5,8 +5,9 @@ import type { ProviderModule } from './types.js';
 import { demoProvider } from './demo/index.js';
 import { nukiProvider } from './nuki/index.js';
 import { inletProvider } from './inlet/index.js';
+import { secCloudProvider } from './seccloud/index.js';
 
-const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { secCloudFixture } from './seccloud.js';
+
+describeProviderContract(secCloudFixture);
