@@ -6,8 +6,9 @@ import { demoProvider } from './demo/index.js';
 import { nukiProvider } from './nuki/index.js';
 import { inletProvider } from './inlet/index.js';
 import { secCloudProvider } from './seccloud/index.js';
+import { webhookProvider } from './webhook/index.js';
 
-const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider, webhookProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

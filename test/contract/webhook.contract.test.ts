@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { webhookFixture } from './webhook.js';
+
+describeProviderContract(webhookFixture);
