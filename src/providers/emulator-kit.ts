@@ -47,6 +47,8 @@ export interface EmulatorRequest {
   headers: http.IncomingHttpHeaders;
   /** Parsed JSON body (undefined when empty). */
   body: unknown;
+  /** The body exactly as received (signature checks must use these bytes, not a re-serialisation). */
+  rawBody: string;
 }
 
 export interface EmulatorResponse {
@@ -71,7 +73,7 @@ export interface EmulatorSpec {
   /** Paths under this prefix are the provider API: counted, faulted and authorised. Default '/'. */
   apiPrefix?: string;
   /** Refuse an unauthenticated request by returning a response (checked after faults, before routing). */
-  authorize?(req: Omit<EmulatorRequest, 'body'>): EmulatorResponse | null;
+  authorize?(req: Omit<EmulatorRequest, 'body' | 'rawBody'>): EmulatorResponse | null;
   /** The provider's error body for a status/code/message. */
   errorBody?(status: number, code: string, message: string): unknown;
   /** GET /_emulator/state (must never contain secrets such as PINs). */
@@ -320,7 +322,7 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
         return sendError(res, 400, 'bad_request', 'body: malformed JSON');
       }
     }
-    send(res, await matched.handle({ method, path, segs, query, headers: req.headers, body }));
+    send(res, await matched.handle({ method, path, segs, query, headers: req.headers, body, rawBody: text }));
   };
 
   const server = http.createServer((req, res) => {

@@ -324,17 +324,14 @@ export async function startWebhookEmulator(opts: WebhookEmulatorOptions = {}): P
   };
 
   /** The whole receiver: authenticate, dedupe, validate, apply, remember. */
-  const receive = (headers: Record<string, string | string[] | undefined>, body: unknown): EmulatorResponse => {
+  const receive = (headers: Record<string, string | string[] | undefined>, body: unknown, rawBody: string): EmulatorResponse => {
     const log = (d: Omit<Delivery, 'status'>, r: EmulatorResponse) => {
       deliveries.push({ ...d, status: r.status });
       return r;
     };
     const headerId = typeof headers[EVENT_ID_HEADER] === 'string' ? (headers[EVENT_ID_HEADER] as string) : null;
 
-    // The kit hands routes the parsed body, so we verify over its JSON serialisation. Lockstep sends
-    // JSON.stringify output, which parses and re-serialises to the same bytes. A real receiver MUST
-    // verify over the raw bytes as received (notes.md) and parse only afterwards.
-    const rawBody = body === undefined ? '' : JSON.stringify(body);
+    // Verify over the bytes as received, and only then trust the parsed body (notes.md).
     const at = now();
     const check = verifySignature({ secret, header: headers[SIGNATURE_HEADER], rawBody, nowSeconds: Math.floor(at / 1000), toleranceSeconds: tolerance });
     if (!check.ok) {
@@ -399,7 +396,7 @@ export async function startWebhookEmulator(opts: WebhookEmulatorOptions = {}): P
     apiPrefix: path,
     route: (method, segs) =>
       method === 'POST' && segs.length === pathSegs.length && segs.every((s, i) => s === pathSegs[i])
-        ? { template: `POST ${path}`, handle: (req) => receive(req.headers, req.body) }
+        ? { template: `POST ${path}`, handle: (req) => receive(req.headers, req.body, req.rawBody) }
         : null,
     state: snapshot,
     reset: () => {
