@@ -7,8 +7,9 @@ import { nukiProvider } from './nuki/index.js';
 import { inletProvider } from './inlet/index.js';
 import { secCloudProvider } from './seccloud/index.js';
 import { webhookProvider } from './webhook/index.js';
+import { gallagherProvider } from './gallagher/index.js';
 
-const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider, webhookProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider, webhookProvider, gallagherProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

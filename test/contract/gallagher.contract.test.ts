@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { gallagherFixture } from './gallagher.js';
+
+describeProviderContract(gallagherFixture);
