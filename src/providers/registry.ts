@@ -8,8 +8,9 @@ import { inletProvider } from './inlet/index.js';
 import { secCloudProvider } from './seccloud/index.js';
 import { webhookProvider } from './webhook/index.js';
 import { gallagherProvider } from './gallagher/index.js';
+import { seamProvider } from './seam/index.js';
 
-const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider, webhookProvider, gallagherProvider];
+const modules: ProviderModule[] = [demoProvider, nukiProvider, inletProvider, secCloudProvider, webhookProvider, gallagherProvider, seamProvider];
 
 export const providerKinds = modules.map((m) => m.kind);
 

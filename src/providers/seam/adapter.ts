@@ -1,0 +1,376 @@
+/**
+ * Adapter for the Seam Connect API (https://connect.getseam.com), one API in front of many lock brands.
+ *
+ * Model: no provider users and no groups. A target is a Seam device that can hold online access codes;
+ * a grant is one time-bound access code on one device carrying the person's PIN (`pinOnLock`). The
+ * code's `name` starts with Lockstep's identity key so a create that crashed before we recorded its id
+ * can be found and adopted by observe().
+ *
+ * Every Seam route is a POST with a JSON body and `Authorization: Bearer <api key>`. Errors come back
+ * as `{ error: { type, message } }`; we map them ourselves (the shared client only reads flat bodies)
+ * and never copy Seam's message text, which can echo the PIN.
+ */
+import { JsonHttpClient } from '../http.js';
+import {
+  ProviderError,
+  type AccessTarget,
+  type AccessWindow,
+  type GrantInput,
+  type Observation,
+  type ObservedGrant,
+  type ObservedUser,
+  type PinRules,
+  type ProviderAdapter,
+  type ProviderCapabilities,
+  type ProviderIdentity,
+} from '../types.js';
+import {
+  deviceDescription,
+  deviceName,
+  devicePinRules,
+  canHoldOnlineCodes,
+  pinProblem,
+  nameMaxLength,
+  type SeamDevice,
+} from './devices.js';
+
+interface SeamErrorBody {
+  error?: { type?: string; message?: string };
+}
+
+interface SeamCodeIssue {
+  error_code?: string;
+  warning_code?: string;
+  message?: string;
+}
+
+export interface SeamAccessCode {
+  access_code_id: string;
+  device_id: string;
+  name: string | null;
+  code: string | null;
+  type: 'ongoing' | 'time_bound';
+  status: 'unset' | 'setting' | 'set' | 'removing' | 'unknown';
+  starts_at?: string;
+  ends_at?: string;
+  errors?: SeamCodeIssue[];
+  warnings?: SeamCodeIssue[];
+  is_managed?: boolean;
+  is_offline_access_code?: boolean;
+}
+
+interface SeamActionAttempt {
+  action_attempt_id: string;
+  action_type?: string;
+  status: 'pending' | 'success' | 'error';
+  error?: { type?: string; message?: string } | null;
+}
+
+export interface SeamAdapterOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  /** How long update/delete wait for a pending action attempt before trusting observe() to confirm. */
+  actionAttemptWaitMs?: number;
+}
+
+const CAPABILITIES: ProviderCapabilities = Object.freeze({
+  accessGroups: false,
+  providerUsers: false,
+  membershipWindows: true,
+  pinOnUser: false,
+  pinOnLock: true,
+  offlineAlgorithmicPin: false,
+  mobileCredential: false,
+  urlKey: false,
+  pulseOpen: false,
+  revocable: true,
+  updatableGrants: true,
+  issuesCredentials: false,
+});
+
+/**
+ * One PIN per person must fit every brand behind Seam, so the defaults are the strictest common set:
+ * no zeros and no leading "12" (Nuki keypads), 4–8 digits (the common supported_code_lengths).
+ * A device that is stricter still says so in its own `pinRules` (see devices.ts).
+ */
+const PIN_RULES: PinRules = Object.freeze({
+  length: 6,
+  minLength: 4,
+  maxLength: 8,
+  allowedDigits: '123456789',
+  bannedPrefixes: Object.freeze(['12']) as string[],
+});
+
+/**
+ * Seam's time-bound codes need both starts_at and ends_at; an open-ended Lockstep window is sent with
+ * this far end and read back as null. (An `ongoing` code cannot carry a future start.)
+ */
+export const OPEN_END_ISO = '2099-12-31T23:59:00.000Z';
+const OPEN_END_MS = Date.parse(OPEN_END_ISO);
+
+/** Errors on a code (in errors[] or as an API error type) that mean "this PIN is already on the lock". */
+const DUPLICATE_CODE = new Set(['duplicate_code_on_device', 'duplicate_access_code', 'duplicate_code_attempt_prevented']);
+
+const toIso = (ms: number): string => new Date(ms).toISOString();
+
+function toMs(value: string | undefined, what: string): number {
+  const ms = value === undefined ? Number.NaN : Date.parse(value);
+  if (Number.isNaN(ms)) throw new ProviderError('transient', `seam: the provider returned an unreadable ${what}`);
+  return ms;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `name` is "<key>" or "<key> <display name>"; this is the key-match that keeps `ls-1` from matching `ls-10`. */
+export function nameCarriesKey(name: string | null | undefined, key: string): boolean {
+  return typeof name === 'string' && (name === key || name.startsWith(`${key} `));
+}
+
+export class SeamAdapter implements ProviderAdapter {
+  readonly kind = 'seam';
+  readonly capabilities: ProviderCapabilities = CAPABILITIES;
+  readonly pinRules: PinRules = PIN_RULES;
+  private readonly http: JsonHttpClient;
+  private readonly baseUrl: string;
+  private readonly actionAttemptWaitMs: number;
+  /** Devices seen by listTargets or fetched on demand: their PIN and name constraints. */
+  private readonly devices = new Map<string, SeamDevice>();
+
+  constructor(opts: SeamAdapterOptions) {
+    this.baseUrl = opts.baseUrl;
+    this.actionAttemptWaitMs = opts.actionAttemptWaitMs ?? 1_500;
+    this.http = new JsonHttpClient({
+      baseUrl: opts.baseUrl,
+      headers: { authorization: `Bearer ${opts.apiKey}` },
+      timeoutMs: opts.timeoutMs,
+      provider: 'seam',
+    });
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  async testConnection(): Promise<void> {
+    try {
+      await this.post('/devices/list', { limit: 1 });
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'not-found') {
+        throw new ProviderError('not-found', `seam: no Seam Connect API found at ${this.baseUrl}; check the integration's base URL`, err.details);
+      }
+      throw err;
+    }
+  }
+
+  async listTargets(): Promise<AccessTarget[]> {
+    const devices = await this.listDevices();
+    return devices.filter(canHoldOnlineCodes).map((d) => {
+      const rules = devicePinRules(d);
+      const description = deviceDescription(d);
+      return {
+        ref: d.device_id,
+        name: deviceName(d),
+        ...(description ? { description } : {}),
+        kind: 'lock' as const,
+        ...(rules ? { pinRules: rules } : {}),
+      };
+    });
+  }
+
+  // Seam has no users for access codes; the identity travels in each code's name.
+  async findUser(_key: string): Promise<ObservedUser | null> {
+    return null;
+  }
+  async createUser(_identity: ProviderIdentity): Promise<{ ref: string }> {
+    throw new ProviderError('rejected', 'seam: access codes have no provider user (providerUsers is false)');
+  }
+  async deleteUser(_userRef: string): Promise<void> {}
+  async setUserPin(_userRef: string, _pin: string): Promise<void> {
+    throw new ProviderError('rejected', 'seam: the PIN travels with each access code (pinOnUser is false)');
+  }
+
+  async createGrant(input: GrantInput): Promise<{ ref: string }> {
+    const pin = requirePin(input.pin);
+    const device = await this.device(input.targetRef);
+    assertPinFits(device, pin);
+    const body = {
+      device_id: input.targetRef,
+      name: codeName(input.identity.key, input.identity.displayName, nameMaxLength(device)),
+      code: pin,
+      ...windowFields(input.window),
+    };
+    let res: { access_code: SeamAccessCode };
+    try {
+      res = await this.post<{ access_code: SeamAccessCode }>('/access_codes/create', body);
+    } catch (err) {
+      throw await this.explainDuplicate(err, input.targetRef, input.identity.key, pin);
+    }
+    const created = res.access_code;
+    const duplicate = created.errors?.find((e) => DUPLICATE_CODE.has(e.error_code ?? ''));
+    if (duplicate) {
+      // Seam accepted the request but the lock already holds this PIN: take our copy away again and
+      // answer 409 so the engine issues a fresh PIN.
+      await this.post('/access_codes/delete', { access_code_id: created.access_code_id }, [404]).catch(() => undefined);
+      throw duplicateError('/access_codes/create');
+    }
+    return { ref: created.access_code_id };
+  }
+
+  async updateGrant(input: GrantInput & { grantRef: string }): Promise<void> {
+    const pin = requirePin(input.pin);
+    const device = await this.device(input.targetRef);
+    assertPinFits(device, pin);
+    const res = await this.post<{ action_attempt?: SeamActionAttempt }>('/access_codes/update', {
+      // No device_id: Seam (and its fake) look a code up by id *or* device, and a code deleted behind
+      // our back must answer 404, not update another code on the same lock.
+      access_code_id: input.grantRef,
+      name: codeName(input.identity.key, input.identity.displayName, nameMaxLength(device)),
+      code: pin,
+      ...windowFields(input.window),
+    });
+    if (res.action_attempt) await this.settle(res.action_attempt, '/access_codes/update');
+  }
+
+  async deleteGrant(input: { grantRef: string; targetRef: string }): Promise<void> {
+    const res = await this.post<{ action_attempt?: SeamActionAttempt } & SeamErrorBody>(
+      '/access_codes/delete',
+      { access_code_id: input.grantRef },
+      [404],
+    );
+    if (res.action_attempt) await this.settle(res.action_attempt, '/access_codes/delete');
+  }
+
+  /**
+   * Every code on every code-capable device whose name carries the person's key. Codes on their way
+   * out (`removing`) are not held; codes in any other state are (unset/setting are scheduled or being
+   * written; `unknown` means Seam cannot reach the account, and we do not treat that as removal).
+   */
+  async observe(input: { key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
+    const devices = (await this.listDevices()).filter(canHoldOnlineCodes);
+    const deviceIds = new Set(devices.map((d) => d.device_id));
+    for (const g of input.grantRefs) deviceIds.add(g.targetRef);
+    const grants: ObservedGrant[] = [];
+    for (const deviceId of deviceIds) {
+      const res = await this.post<{ access_codes: SeamAccessCode[] }>('/access_codes/list', { device_id: deviceId }, [404]);
+      if (!res.access_codes) continue; // device gone
+      for (const c of res.access_codes) {
+        // Filter by device again: a list must not hand us another device's codes (the fake does).
+        if (c.device_id !== deviceId || !nameCarriesKey(c.name, input.key) || c.status === 'removing') continue;
+        grants.push({ ref: c.access_code_id, targetRef: c.device_id, window: codeWindow(c) });
+      }
+    }
+    return { user: null, grants };
+  }
+
+  // ---- helpers ----
+
+  /**
+   * Seam keeps a PIN unique per lock even across windows that do not overlap. When the code already on
+   * the lock is this person's own (a second, separate window on the same lock), a new PIN would not
+   * help and would only move both codes to it and clash again: answer a plain rejection (no 409) and
+   * let the engine retry; once the earlier window ends its code is moved to the next one.
+   */
+  private async explainDuplicate(err: unknown, deviceId: string, key: string, pin: string): Promise<unknown> {
+    if (!(err instanceof ProviderError && err.details.status === 409)) return err;
+    const res = await this.post<{ access_codes: SeamAccessCode[] }>('/access_codes/list', { device_id: deviceId }).catch(() => null);
+    const own = res?.access_codes?.some((c) => c.device_id === deviceId && c.code === pin && nameCarriesKey(c.name, key));
+    if (!own) return err;
+    return new ProviderError(
+      'rejected',
+      'seam: this person already has a code with the same PIN on this lock for another window; Seam allows one code per PIN per lock, so this window is written when the other one ends',
+    );
+  }
+
+  private async listDevices(): Promise<SeamDevice[]> {
+    const all: SeamDevice[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const res = await this.post<{ devices: SeamDevice[]; pagination?: { has_next_page?: boolean; next_page_cursor?: string | null } }>(
+        '/devices/list',
+        cursor ? { page_cursor: cursor } : {},
+      );
+      for (const d of res.devices) {
+        all.push(d);
+        this.devices.set(d.device_id, d);
+      }
+      if (!res.pagination?.has_next_page || !res.pagination.next_page_cursor) break;
+      cursor = res.pagination.next_page_cursor;
+    }
+    return all;
+  }
+
+  private async device(deviceId: string): Promise<SeamDevice> {
+    const cached = this.devices.get(deviceId);
+    if (cached) return cached;
+    const res = await this.post<{ device: SeamDevice }>('/devices/get', { device_id: deviceId });
+    this.devices.set(deviceId, res.device);
+    return res.device;
+  }
+
+  /**
+   * Waits briefly for an update/delete action attempt. `error` fails the call; still `pending` after
+   * the wait is accepted: the engine's read-back (observe) confirms later, like any unconfirmed write.
+   */
+  private async settle(attempt: SeamActionAttempt, route: string): Promise<void> {
+    let current = attempt;
+    const deadline = Date.now() + this.actionAttemptWaitMs;
+    let delay = 100;
+    while (current.status === 'pending' && Date.now() < deadline) {
+      await sleep(delay);
+      delay = Math.min(delay * 2, 500);
+      const res = await this.post<{ action_attempt: SeamActionAttempt }>('/action_attempts/get', { action_attempt_id: current.action_attempt_id });
+      current = res.action_attempt;
+    }
+    if (current.status !== 'error') return;
+    const type = current.error?.type ?? 'unknown_error';
+    if (DUPLICATE_CODE.has(type)) throw duplicateError(route);
+    throw new ProviderError('transient', `seam: POST ${route} failed on the device (${type}); will retry`);
+  }
+
+  /** POST with Seam's error shape mapped to ProviderErrors; `ok` statuses resolve with the body. */
+  private async post<T>(route: string, body: Record<string, unknown>, ok: number[] = []): Promise<T & SeamErrorBody> {
+    const res = await this.http.request<T & SeamErrorBody>('POST', route, { body, expect: [400, 404, 409, 422, ...ok] });
+    if (res.status < 300 || ok.includes(res.status)) return res.body ?? ({} as T);
+    const type = res.body?.error?.type ?? 'unknown_error';
+    const label = `seam: POST ${route}`;
+    if (res.status === 404) throw new ProviderError('not-found', `${label} answered HTTP 404 (${type})`, { status: 404 });
+    if (res.status === 409 && DUPLICATE_CODE.has(type)) throw duplicateError(route);
+    // Seam's own message may quote the code we sent, so only its error type is passed on.
+    throw new ProviderError('rejected', `${label} was rejected with HTTP ${res.status} (${type})`, { status: res.status });
+  }
+}
+
+function requirePin(pin: string | undefined): string {
+  if (!pin) throw new ProviderError('rejected', 'seam: an access code needs a PIN (none was given)');
+  return pin;
+}
+
+function assertPinFits(device: SeamDevice, pin: string): void {
+  const problem = pinProblem(device, pin);
+  if (problem) throw new ProviderError('rejected', `seam: the PIN does not fit lock ${device.device_id}: ${problem}`);
+}
+
+function duplicateError(route: string): ProviderError {
+  return new ProviderError('rejected', `seam: POST ${route}: the lock already holds this PIN (duplicate access code)`, { status: 409 });
+}
+
+/** "<key> <display name>", cut to the device's name limit; the key itself is never cut. */
+export function codeName(key: string, displayName: string, maxLength: number | null): string {
+  const full = displayName && displayName !== key ? `${key} ${displayName}` : key;
+  if (maxLength === null || full.length <= maxLength) return full;
+  return full.slice(0, Math.max(key.length, maxLength)).trimEnd();
+}
+
+function windowFields(window: AccessWindow): { starts_at: string; ends_at: string } {
+  const ends = window.endsAt === null ? OPEN_END_MS : window.endsAt;
+  if (ends <= window.startsAt) throw new ProviderError('rejected', 'seam: an access code must end after it starts');
+  return { starts_at: toIso(window.startsAt), ends_at: window.endsAt === null ? OPEN_END_ISO : toIso(ends) };
+}
+
+/** An `ongoing` code (made outside Lockstep) holds from its creation with no end; we report it as open from 0. */
+export function codeWindow(c: SeamAccessCode): AccessWindow {
+  if (c.type !== 'time_bound') return { startsAt: 0, endsAt: null };
+  const endsAt = toMs(c.ends_at, 'access code ends_at');
+  return { startsAt: toMs(c.starts_at, 'access code starts_at'), endsAt: endsAt === OPEN_END_MS ? null : endsAt };
+}

@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { seamFixture } from './seam.js';
+
+describeProviderContract(seamFixture);
