@@ -553,11 +553,13 @@ async function adoptObservation(
       if (g.state === 'present') note('drift.grant-missing', { targetRef: g.targetRef, ...windowDetails(g) });
       continue;
     }
-    const edited = seen.window.startsAt !== g.startsAt || seen.window.endsAt !== g.endsAt;
-    if (edited && g.state === 'present') note('drift.grant-changed', { targetRef: g.targetRef, ...windowDetails(seen.window) });
+    // A provider without membership windows only says "member or not": keep the window we applied.
+    const window = ctx.adapter.capabilities.membershipWindows ? seen.window : { startsAt: g.startsAt, endsAt: g.endsAt };
+    const edited = window.startsAt !== g.startsAt || window.endsAt !== g.endsAt;
+    if (edited && g.state === 'present') note('drift.grant-changed', { targetRef: g.targetRef, ...windowDetails(window) });
     await db
       .updateTable('providerGrants')
-      .set({ providerRef: seen.ref, startsAt: seen.window.startsAt, endsAt: seen.window.endsAt, state: 'present', updatedAt: now })
+      .set({ providerRef: seen.ref, startsAt: window.startsAt, endsAt: window.endsAt, state: 'present', updatedAt: now })
       .where('id', '=', g.id)
       .execute();
   }

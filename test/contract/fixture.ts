@@ -52,6 +52,8 @@ export interface ProviderFixture {
   personalPin: boolean;
   /** The provider issues the guest's credential (shown via GET /v1/me/credentials) instead of Lockstep's PIN. */
   issuesCredentials?: boolean;
+  /** The provider cannot hold a future window (membership is on or off): access is added when a window starts. */
+  startedWindowsOnly?: boolean;
   /** Windows the provider rounds (e.g. to whole hours) are checked for covering, not equality. */
   roundsWindows: boolean;
   start(): Promise<RunningProvider>;
