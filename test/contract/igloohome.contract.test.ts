@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { igloohomeFixture } from './igloohome.js';
+
+describeProviderContract(igloohomeFixture);

@@ -1,0 +1,4 @@
+import { describeProviderContract } from './suite.js';
+import { openpathFixture } from './openpath.js';
+
+describeProviderContract(openpathFixture);
