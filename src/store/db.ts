@@ -72,6 +72,12 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection that PostgreSQL closes (restart, failover, an admin terminating it) is reported
+  // here; without a listener node-postgres would crash the process. The pool drops that client and
+  // the next query opens a fresh one, so a warning is all it needs.
+  pool.on('error', (err: Error & { code?: string }) => {
+    process.stderr.write(`lockstep: a PostgreSQL connection was closed by the server (${err.code ?? err.message}); reconnecting on next use\n`);
+  });
   const raw = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   const db = raw.withPlugin(new CamelCasePlugin()) as Kysely<Database>;
   const safe = url.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, '//$1@');
