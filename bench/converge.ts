@@ -23,9 +23,11 @@ import { Pool } from 'undici';
 import { createApp, type App } from '../src/app.js';
 import { buildServer } from '../src/api/server.js';
 import { createApiKey } from '../src/api/auth.js';
-import { startDemoEmulator, type DemoAccessGroup, type DemoEmulator } from '../src/providers/demo/emulator.js';
+import { providerModule } from '../src/providers/registry.js';
+import { benchProviderKinds, startBenchProvider, type BenchProvider } from './providers.js';
 import type { Api } from '../src/api/types.js';
 import type { EngineLogger } from '../src/engine/runner.js';
+import type { HeldAccess } from '../test/contract/fixture.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -35,7 +37,6 @@ const BUFFER_MINUTES = 15;
 const SPREAD_DAYS = 20;
 /** Share of bookings that start exactly when an earlier booking of the same organiser ends. */
 const BACK_TO_BACK_SHARE = 0.15;
-const PROVIDER_KEY = 'bench-key';
 
 // ---------------------------------------------------------------------------------------------------
 // Options
@@ -44,6 +45,7 @@ interface Options {
   bookings: number;
   people: number;
   store: 'sqlite' | 'postgres';
+  provider: string;
   concurrency: number;
   spaces: number;
   laneSize: number | undefined;
@@ -60,6 +62,8 @@ const HELP = `Usage: npx tsx bench/converge.ts [options]      (or: npm run bench
   -n, --bookings N       bookings to write                         env BENCH_BOOKINGS     default 10000
   -m, --people M         people (organisers)                        env BENCH_PEOPLE       default 2000
       --store KIND       sqlite (temp dir) or postgres (temp db)    env BENCH_STORE        default sqlite
+      --provider KIND    demo, gallagher, nuki, seam (Seam's fake), seccloud, webhook
+                                                                 env BENCH_PROVIDER     default demo
   -c, --concurrency C    concurrent API writes                      env BENCH_CONCURRENCY  default 32
       --spaces S         spaces, each mapped to front door + room   env BENCH_SPACES       default 4
       --lane-size L      engine laneSize (default: engine default)  env BENCH_LANE_SIZE
@@ -78,6 +82,7 @@ function parseOptions(): Options {
       bookings: { type: 'string', short: 'n' },
       people: { type: 'string', short: 'm' },
       store: { type: 'string' },
+      provider: { type: 'string' },
       concurrency: { type: 'string', short: 'c' },
       spaces: { type: 'string' },
       'lane-size': { type: 'string' },
@@ -103,11 +108,14 @@ function parseOptions(): Options {
   };
   const store = (values.store ?? env.BENCH_STORE ?? 'sqlite').toLowerCase();
   if (store !== 'sqlite' && store !== 'postgres') fail(`--store must be sqlite or postgres (got "${store}")`);
+  const provider = (values.provider ?? env.BENCH_PROVIDER ?? 'demo').toLowerCase();
+  if (!benchProviderKinds.includes(provider)) fail(`--provider must be one of ${benchProviderKinds.join(', ')} (got "${provider}")`);
   const here = path.dirname(fileURLToPath(import.meta.url));
   return {
     bookings: int('--bookings', values.bookings ?? env.BENCH_BOOKINGS, 10_000)!,
     people: int('--people', values.people ?? env.BENCH_PEOPLE, 2_000)!,
     store: store as Options['store'],
+    provider: provider,
     concurrency: int('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 32)!,
     spaces: int('--spaces', values.spaces ?? env.BENCH_SPACES, 4)!,
     laneSize: int('--lane-size', values['lane-size'] ?? env.BENCH_LANE_SIZE, undefined),
@@ -350,7 +358,7 @@ async function main(): Promise<number> {
 
   log(`creating ${opts.store} store`);
   const store = await createTempStore(opts);
-  let emulator: DemoEmulator | null = null;
+  let emulator: BenchProvider | null = null;
   let app: App | null = null;
   let server: Api | null = null;
   let client: ApiClient | null = null;
@@ -369,9 +377,8 @@ async function main(): Promise<number> {
     void cleanup().finally(() => process.exit(130));
   });
   try {
-    const rooms: DemoAccessGroup[] = Array.from({ length: opts.spaces }, (_, i) => ({ id: `ag-room-${i + 1}`, name: `Room ${i + 1}`, description: 'Benchmark room' }));
-    const accessGroups: DemoAccessGroup[] = [{ id: 'ag-front-door', name: 'Front door', description: 'Street entrance' }, ...rooms];
-    emulator = await startDemoEmulator({ port: 0, apiKey: PROVIDER_KEY, accessGroups });
+    emulator = await startBenchProvider(opts.provider, opts.spaces);
+    const capabilities = providerModule(emulator.kind)!.create({ baseUrl: emulator.baseUrl, credentials: emulator.credentials }).capabilities;
 
     app = await createApp({
       databaseUrl: store.url,
@@ -385,17 +392,17 @@ async function main(): Promise<number> {
     const api = client;
 
     // --- Bootstrap through the API (the first platform key has no API: it is what the CLI creates).
-    log(`bootstrapping on ${baseUrl} (provider ${emulator.url})`);
+    log(`bootstrapping on ${baseUrl} (provider ${emulator.kind} at ${emulator.baseUrl})`);
     const platform = (await createApiKey(app.store.db, app.secrets, { role: 'platform-admin', name: 'bench', organisationId: null, personId: null })).key;
     const org = await api.must('POST', '/v1/organisations', platform, { name: 'Benchmark venue' });
     const admin = (await api.must('POST', '/v1/api-keys', platform, { role: 'team-admin', name: 'bench admin', organisationId: org.id })).key as string;
     const location = await api.must('POST', '/v1/locations', admin, { name: 'HQ', timeZone: 'Europe/London' });
     const integration = await api.must('POST', '/v1/integrations', platform, {
       organisationId: org.id,
-      kind: 'demo',
+      kind: emulator.kind,
       name: 'Doors',
-      baseUrl: emulator.url,
-      credentials: { apiKey: PROVIDER_KEY },
+      baseUrl: emulator.baseUrl,
+      credentials: emulator.credentials,
       bufferBeforeMinutes: BUFFER_MINUTES,
       bufferAfterMinutes: BUFFER_MINUTES,
       provisionAheadDays: 30,
@@ -403,7 +410,7 @@ async function main(): Promise<number> {
     const spaceIds: string[] = [];
     for (let s = 0; s < opts.spaces; s++) {
       const space = await api.must('POST', '/v1/spaces', admin, { locationId: location.id, name: `Room ${s + 1}`, kind: 'room' });
-      for (const targetRef of ['ag-front-door', rooms[s].id]) {
+      for (const targetRef of emulator.targetsFor(s)) {
         await api.must('POST', '/v1/mappings', admin, { spaceId: space.id, integrationId: integration.id, targetRef });
       }
       spaceIds.push(space.id);
@@ -470,7 +477,7 @@ async function main(): Promise<number> {
     log('converged; checking what the provider holds');
 
     // --- Figures
-    const stats = emulator.stats();
+    const stats = { requests: emulator.requests(), byRoute: emulator.byRoute() };
     const engineCalls = app.engine.providerCalls - callsBefore;
     const n = plan.length;
     const convergeMs = converged - firstWrite;
@@ -492,37 +499,32 @@ async function main(): Promise<number> {
         else problems.push(`booking ${w.booking + 1} (person ${personIds[p]}): no sync of that person began after it was written`);
       }
     }
-    // What the provider holds: every booking's window (with buffers) on the front door and its room.
-    const byExternal = new Map<string, { hasPin: boolean; memberships: { group: string; from: number; until: number | null }[] }>();
-    const snapshot = emulator.state.snapshot();
-    const usersById = new Map(snapshot.users.map((u) => [u.id, u]));
-    for (const u of snapshot.users) byExternal.set(u.externalId, { hasPin: u.hasPin, memberships: [] });
-    for (const m of snapshot.memberships) {
-      const u = usersById.get(m.userId);
-      if (!u) continue;
-      byExternal.get(u.externalId)!.memberships.push({ group: m.accessGroupId, from: Date.parse(m.from), until: m.until === null ? null : Date.parse(m.until) });
-    }
+    // What the provider holds: every booking's window (with buffers) on each target its space maps to,
+    // read from the peer itself. Pin-on-lock providers hold a person's code once per lock: only the
+    // current or next window is on the lock, and later ones follow as earlier ones end.
+    const held = new Map<number, HeldAccess[]>();
     const peopleWithBookings = new Set(plan.map((b) => b.person));
+    await runBounded([...peopleWithBookings].length, 16, async (i) => {
+      const p = [...peopleWithBookings][i];
+      held.set(p, await emulator!.holdings({ id: personIds[p], name: `Guest ${p + 1}`, email: `guest-${p + 1}@bench.example` }));
+    });
     let missingPeople = 0;
-    let missingPins = 0;
-    for (const p of peopleWithBookings) {
-      const held = byExternal.get(`lockstep-${personIds[p]}`);
-      if (!held || held.memberships.length === 0) missingPeople++;
-      else if (!held.hasPin) missingPins++;
-    }
-    if (missingPeople) problems.push(`${missingPeople} of ${peopleWithBookings.size} people with bookings hold no membership on the provider`);
-    if (missingPins) problems.push(`${missingPins} people with bookings have no PIN on the provider`);
+    for (const p of peopleWithBookings) if (!held.get(p)?.length) missingPeople++;
+    if (missingPeople) problems.push(`${missingPeople} of ${peopleWithBookings.size} people with bookings hold no access on the provider`);
     let uncovered = 0;
+    let deferred = 0;
     for (const b of plan) {
-      const held = byExternal.get(`lockstep-${personIds[b.person]}`);
+      const mine = held.get(b.person) ?? [];
       const from = b.startsAt - BUFFER_MINUTES * MINUTE;
       const until = b.endsAt + BUFFER_MINUTES * MINUTE;
-      for (const group of ['ag-front-door', rooms[b.space].id]) {
-        const ok = held?.memberships.some((m) => m.group === group && m.from <= from && (m.until === null || m.until >= until));
-        if (!ok) uncovered++;
+      for (const target of emulator.targetsFor(b.space)) {
+        const onTarget = mine.filter((g) => g.targetRef === target);
+        if (onTarget.some((g) => g.from <= from && (g.until === null || g.until >= until))) continue;
+        if (capabilities.pinOnLock && onTarget.some((g) => g.until !== null && g.until <= from)) deferred++;
+        else uncovered++;
       }
     }
-    if (uncovered) problems.push(`${uncovered} booking windows (booking × door) are not covered by a provider membership`);
+    if (uncovered) problems.push(`${uncovered} booking windows (booking × target) are not covered on the provider`);
     if (straddling.length && uncovered === 0) resolved += straddling.length;
     else if (straddling.length) problems.push(`${straddling.length} bookings were only seen by a sync that started before their 201, and the provider is missing access`);
     if (resolved !== written) problems.push(`only ${resolved} of ${written} written bookings were confirmed on the provider`);
@@ -554,8 +556,10 @@ async function main(): Promise<number> {
     printTable('Lockstep convergence benchmark (bench/converge.ts)', [
       ['bookings (N)', `${fmtInt(n)} (${fmtInt(backToBack)} back-to-back)`],
       ['people (M)', fmtInt(opts.people)],
-      ['spaces', `${opts.spaces} (front door + room each)`],
+      ['spaces', `${opts.spaces} (front door + a room each)`],
       ['store', opts.store],
+      ['provider', `${emulator.kind} (${emulator.kind === 'seam' ? "Seam's own fake" : 'emulator'}, real HTTP)`],
+      ...(deferred ? [['windows queued behind an earlier one (one code per lock)', fmtInt(deferred)] as [string, string]] : []),
       ['API write concurrency', String(opts.concurrency)],
       ['engine lane size', opts.laneSize === undefined ? 'default (4)' : String(opts.laneSize)],
       ...(opts.engineAfterWrites ? [['engine started', 'after the last write (diagnostic)'] as [string, string]] : []),
@@ -585,17 +589,19 @@ async function main(): Promise<number> {
       ['engine warnings / errors', `${engineWarnings} / ${engineErrors}`],
       ['total run time', fmtMs(runMs)],
     ]);
-    const routes = Object.entries(stats.byRoute).sort((a, b) => b[1] - a[1]);
-    printTable('Provider requests by route (emulator.stats().byRoute)', routes.map(([route, count]) => [route, `${fmtInt(count)}  (${fmt(count / n, 3)}/booking)`]));
+    if (stats.byRoute) {
+      const routes = Object.entries(stats.byRoute).sort((a, b) => b[1] - a[1]);
+      printTable('Provider requests by route', routes.map(([route, count]) => [route, `${fmtInt(count)}  (${fmt(count / n, 3)}/booking)`]));
+    }
     for (const p of firstProblems) log(`engine ${p}`);
 
     // Markdown row for bench/out/ (gitignored).
     fs.mkdirSync(opts.outDir, { recursive: true });
     const mdFile = path.join(opts.outDir, 'converge.md');
     const header =
-      '| date | N | M | store | conc. | lane | node | CPUs | converge bk/s | API bk/s | calls/bk | p50 ms | p99 ms | max ms | peak RSS MiB | heap MiB | load | run s | ok |\n' +
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
-    const row = `| ${new Date().toISOString().slice(0, 16)}Z | ${n} | ${opts.people} | ${opts.store} | ${opts.concurrency} | ${opts.laneSize ?? 'default'}${opts.engineAfterWrites ? ' (after writes)' : ''} | ${process.version} | ${os.availableParallelism?.() ?? cpus.length} | ${figures.bookingsPerSecConverge.toFixed(1)} | ${figures.apiWritesPerSec.toFixed(1)} | ${figures.providerCallsPerBooking.toFixed(2)} | ${Math.round(figures.p50)} | ${Math.round(figures.p99)} | ${Math.round(figures.max)} | ${figures.peakRssMiB.toFixed(0)} | ${figures.heapUsedMiB.toFixed(0)} | ${loadBefore.toFixed(1)} | ${(runMs / 1000).toFixed(1)} | ${problems.length ? 'NO' : 'yes'} |\n`;
+      '| date | provider | N | M | store | conc. | lane | node | CPUs | converge bk/s | API bk/s | calls/bk | p50 ms | p99 ms | max ms | peak RSS MiB | heap MiB | load | run s | ok |\n' +
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n';
+    const row = `| ${new Date().toISOString().slice(0, 16)}Z | ${emulator.kind} | ${n} | ${opts.people} | ${opts.store} | ${opts.concurrency} | ${opts.laneSize ?? 'default'}${opts.engineAfterWrites ? ' (after writes)' : ''} | ${process.version} | ${os.availableParallelism?.() ?? cpus.length} | ${figures.bookingsPerSecConverge.toFixed(1)} | ${figures.apiWritesPerSec.toFixed(1)} | ${figures.providerCallsPerBooking.toFixed(2)} | ${Math.round(figures.p50)} | ${Math.round(figures.p99)} | ${Math.round(figures.max)} | ${figures.peakRssMiB.toFixed(0)} | ${figures.heapUsedMiB.toFixed(0)} | ${loadBefore.toFixed(1)} | ${(runMs / 1000).toFixed(1)} | ${problems.length ? 'NO' : 'yes'} |\n`;
     if (!fs.existsSync(mdFile)) fs.writeFileSync(mdFile, header);
     fs.appendFileSync(mdFile, row);
     log(`results row appended to ${path.relative(process.cwd(), mdFile)}`);
