@@ -84,6 +84,10 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
         state = 'failed';
       } else if (from > now + m.provisionAheadDays * DAY) {
         state = 'scheduled';
+      } else if (pending && pending.dueAt > now && !pending.claimedBy) {
+        // The engine has synced this person and set itself a time to come back: the provider cannot
+        // hold this window yet (membership without windows, or one code per lock behind an earlier one).
+        state = 'scheduled';
       } else {
         state = 'pending';
       }
@@ -98,6 +102,7 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
         ...(state === 'left-valid' && leftValid
           ? { validUntil: leftValid.credentialValidUntil ?? leftValid.endsAt ? new Date((leftValid.credentialValidUntil ?? leftValid.endsAt)!).toISOString() : null }
           : {}),
+        ...(state === 'scheduled' && pending && pending.dueAt > now ? { nextAttemptAt: new Date(pending.dueAt).toISOString() } : {}),
         ...(state === 'failed' && pending
           ? { error: pending.lastError!, attempts: pending.attempts, nextAttemptAt: new Date(pending.dueAt).toISOString() }
           : {}),
