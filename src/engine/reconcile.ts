@@ -222,6 +222,7 @@ function credentialColumns(ctx: ReconcileContext, credential: IssuedCredential |
     credentialValidFrom: credential.validFrom,
     credentialValidUntil: credential.validUntil,
     credentialInstructions: credential.instructions ?? null,
+    credentialFirstUseBefore: credential.firstUseBefore ?? null,
   };
 }
 

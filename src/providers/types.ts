@@ -101,8 +101,10 @@ export interface IssuedCredential {
   /** Validity as issued; may be wider than asked for where the provider rounds windows. */
   validFrom: number;
   validUntil: number | null;
-  /** Guest-facing instruction, e.g. "Use this code for the first time before 14:00 on 3 Dec." */
+  /** Guest-facing instruction without times (Lockstep adds times in the location's zone). */
   instructions?: string;
+  /** The code must be used once before this instant or it never activates (igloohome algoPIN: 24 h). */
+  firstUseBefore?: number;
 }
 
 export interface GrantInput {

@@ -310,6 +310,7 @@ const issuedCredentials: Migration = {
     await db.schema.alterTable('provider_grants').addColumn('credential_valid_from', ts).execute();
     await db.schema.alterTable('provider_grants').addColumn('credential_valid_until', ts).execute();
     await db.schema.alterTable('provider_grants').addColumn('credential_instructions', 'text').execute();
+    await db.schema.alterTable('provider_grants').addColumn('credential_first_use_before', ts).execute();
     // A host asked for a new credential: the engine issues a fresh grant and withdraws this one.
     await db.schema.alterTable('provider_grants').addColumn('replace_requested', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   },

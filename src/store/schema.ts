@@ -188,6 +188,7 @@ export interface ProviderGrantsTable {
   credentialValidFrom: number | null;
   credentialValidUntil: number | null;
   credentialInstructions: string | null;
+  credentialFirstUseBefore: number | null;
   /** 1 when a host asked for a new credential; see engine/reconcile. */
   replaceRequested: ColumnType<number, number | undefined, number>;
   createdAt: number;

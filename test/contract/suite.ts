@@ -45,7 +45,16 @@ export function describeProviderContract(fixture: ProviderFixture): void {
     const shift = fixture.startedWindowsOnly ? -1.5 : 0;
     const at = (hours: number) => hoursFromNow(hours + shift);
     const guestKey = async (personId: string) => (await h.call('POST', '/v1/api-keys', { role: 'guest', name: 'g', personId }, h.keys.admin)).body.key as string;
-    type Credential = { targetRef: string; kind: string; secret: string; validFrom: string; validUntil: string | null; instructions: string | null };
+    type Credential = {
+      targetRef: string;
+      kind: string;
+      secret: string;
+      validFrom: string;
+      validUntil: string | null;
+      firstUseBefore: string | null;
+      local: { validFrom: string; validUntil: string | null; firstUseBefore: string | null };
+      instructions: string | null;
+    };
     const guestCredentials = async (personId: string): Promise<Credential[]> =>
       (await h.call('GET', '/v1/me/credentials', undefined, await guestKey(personId))).body.results;
     /** Each mapped target holds a window covering the booking plus buffers (exactly, unless the provider rounds). */
@@ -85,6 +94,9 @@ export function describeProviderContract(fixture: ProviderFixture): void {
           expect(Date.parse(c.validFrom)).toBeLessThanOrEqual(Date.parse(t1) - BUFFER);
           expect(c.validUntil === null || Date.parse(c.validUntil) >= Date.parse(t2) + BUFFER).toBe(true);
           if (provider.credentialOpens) expect(await provider.credentialOpens(c.secret, c.targetRef, Date.parse(t1))).toBe(true);
+          // Times for the guest are in the location's zone (the harness location is Europe/London).
+          expect(c.local.validFrom).toMatch(/[+-]\d{2}:\d{2}$/);
+          if (c.firstUseBefore) expect(Date.parse(c.local.firstUseBefore!)).toBe(Date.parse(c.firstUseBefore));
         }
         // Provider-issued secrets are sealed at rest and never reach the audit log.
         const audit = JSON.stringify((await h.call('GET', '/v1/audit?limit=1000', undefined, h.keys.admin)).body);

@@ -11,6 +11,7 @@ import { pinRulesFor } from '../../engine/pin-rules.js';
 import { personView } from './people.js';
 import { writeAudit } from '../../store/audit.js';
 import { providerIdentity } from '../../engine/reconcile.js';
+import { formatLocal } from '../../domain/time.js';
 
 export const accessRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
@@ -89,7 +90,7 @@ export const accessRoutes: RouteModule = (api, app) => {
       .select([
         'providerGrants.id', 'providerGrants.integrationId', 'integrations.name as integrationName', 'providerGrants.targetRef',
         'providerGrants.credentialKind', 'providerGrants.credentialSealed', 'providerGrants.credentialValidFrom',
-        'providerGrants.credentialValidUntil', 'providerGrants.credentialInstructions', 'providerGrants.startsAt', 'providerGrants.endsAt',
+        'providerGrants.credentialValidUntil', 'providerGrants.credentialInstructions', 'providerGrants.credentialFirstUseBefore', 'providerGrants.startsAt', 'providerGrants.endsAt',
       ])
       .where('providerGrants.personId', '=', p.personId)
       .where('integrations.organisationId', '=', p.organisationId!)
@@ -98,21 +99,40 @@ export const accessRoutes: RouteModule = (api, app) => {
       .where('providerGrants.credentialSealed', 'is not', null)
       .orderBy('providerGrants.startsAt')
       .execute();
-    const mappings = await db.selectFrom('mappings').select(['integrationId', 'targetRef', 'targetName']).where('organisationId', '=', p.organisationId!).execute();
-    const targetName = (integrationId: string, ref: string) => mappings.find((m) => m.integrationId === integrationId && m.targetRef === ref)?.targetName ?? null;
+    const mappings = await db
+      .selectFrom('mappings')
+      .innerJoin('spaces', 'spaces.id', 'mappings.spaceId')
+      .innerJoin('locations', 'locations.id', 'spaces.locationId')
+      .select(['mappings.integrationId', 'mappings.targetRef', 'mappings.targetName', 'locations.timeZone'])
+      .where('mappings.organisationId', '=', p.organisationId!)
+      .execute();
+    const mappingOf = (integrationId: string, ref: string) => mappings.find((m) => m.integrationId === integrationId && m.targetRef === ref);
+    // Guests read times in the door's own time zone.
+    const local = (ms: number | null, zone: string | undefined) => (ms === null ? null : zone ? formatLocal(ms, zone) : iso(ms));
     return {
-      results: rows.map((r) => ({
-        grantId: r.id,
-        integrationId: r.integrationId,
-        integrationName: r.integrationName,
-        targetRef: r.targetRef,
-        targetName: targetName(r.integrationId, r.targetRef),
-        kind: r.credentialKind,
-        secret: app.secrets.open(r.credentialSealed!),
-        validFrom: iso(r.credentialValidFrom ?? r.startsAt),
-        validUntil: r.credentialValidUntil === null ? (r.endsAt === null ? null : iso(r.endsAt)) : iso(r.credentialValidUntil),
-        instructions: r.credentialInstructions,
-      })),
+      results: rows.map((r) => {
+        const zone = mappingOf(r.integrationId, r.targetRef)?.timeZone;
+        const validUntil = r.credentialValidUntil ?? r.endsAt;
+        return {
+          grantId: r.id,
+          integrationId: r.integrationId,
+          integrationName: r.integrationName,
+          targetRef: r.targetRef,
+          targetName: mappingOf(r.integrationId, r.targetRef)?.targetName ?? null,
+          kind: r.credentialKind,
+          secret: app.secrets.open(r.credentialSealed!),
+          validFrom: iso(r.credentialValidFrom ?? r.startsAt),
+          validUntil: validUntil === null ? null : iso(validUntil),
+          firstUseBefore: r.credentialFirstUseBefore === null ? null : iso(r.credentialFirstUseBefore),
+          timeZone: zone ?? null,
+          local: {
+            validFrom: local(r.credentialValidFrom ?? r.startsAt, zone),
+            validUntil: local(validUntil, zone),
+            firstUseBefore: local(r.credentialFirstUseBefore, zone),
+          },
+          instructions: r.credentialInstructions,
+        };
+      }),
     };
   });
 

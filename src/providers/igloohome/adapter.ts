@@ -246,7 +246,8 @@ export class IgloohomeAdapter implements ProviderAdapter {
         secret: body.pin,
         validFrom: slot.startsAt,
         validUntil: slot.endsAt,
-        instructions: activationInstructions(slot.startsAt, slot.endsAt),
+        instructions: ACTIVATION_INSTRUCTIONS,
+        firstUseBefore: slot.startsAt + ACTIVATION_WINDOW_MS,
       },
     };
   }
@@ -329,9 +330,6 @@ function describeDevice(d: ApiDevice): string {
   return parts.join('; ');
 }
 
-function activationInstructions(validFrom: number, validUntil: number): string {
-  return (
-    `Use this code for the first time before ${humanUtc(validFrom + ACTIVATION_WINDOW_MS)} ` +
-    `(igloohome codes must be used within 24 hours of their start); it then opens the lock until ${humanUtc(validUntil)}.`
-  );
-}
+/** igloohome algoPINs activate on first use, which must fall within 24 h of the code's start. */
+const ACTIVATION_INSTRUCTIONS =
+  'Enter the code on the lock for the first time before the "use before" time, or it never activates; after that it works until the end of its validity.';
