@@ -180,6 +180,24 @@ export function describeProviderContract(fixture: ProviderFixture): void {
       expectCovered(await provider.holdings(await person(b.organiserId)), s, e);
     });
 
+    it('disconnect with "keep" leaves everything on the provider and stops managing it', async () => {
+      const [s, e] = [at(1), at(2)];
+      const b = await book(s, e);
+      await h.converge();
+      const p = await person(b.organiserId);
+      const before = await provider.holdings(p);
+      expect(before.length).toBeGreaterThan(0);
+      const res = await h.call('POST', `/v1/integrations/${h.integrationId}/disconnect`, { mode: 'keep' });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('disconnected');
+      // Cancelling afterwards must not reach the provider: it is no longer Lockstep's to manage.
+      await h.call('POST', `/v1/bookings/${b.id}/cancel`, undefined, h.keys.admin);
+      await h.converge();
+      expect(await provider.holdings(p)).toEqual(before);
+      const audit = (await h.call('GET', `/v1/audit?subjectId=${h.integrationId}&action=integration.disconnected`, undefined, h.keys.admin)).body.results;
+      expect(audit[0].details).toMatchObject({ mode: 'keep', grantsLeftOnProvider: provider.targets.slice(0, 2).length });
+    });
+
     it('invalid credentials give the admin a clear error and save nothing', async () => {
       const res = await h.call('POST', '/v1/integrations', { organisationId: h.organisationId, kind: provider.kind, name: 'Wrong', baseUrl: provider.baseUrl, credentials: provider.badCredentials });
       expect(res.status).toBe(422);
