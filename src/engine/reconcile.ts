@@ -308,10 +308,12 @@ async function executeStep(
       const g = step.grant;
       await db.updateTable('providerGrants').set({ state: 'updating', updatedAt: now }).where('id', '=', g.id).execute();
       const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', g.id).executeTakeFirstOrThrow();
+      let newRef: string | undefined;
       try {
-        await call(() =>
+        const out = await call(() =>
           adapter.updateGrant({ userRef: who.userRef, identity: who.identity!, grantRef: row.providerRef!, targetRef: g.targetRef, window: step.window, pin: who.pin?.pin }),
         );
+        newRef = out?.ref;
       } catch (err) {
         if (err instanceof ProviderError && err.kind === 'not-found') {
           // Someone removed it on the provider: forget it, and the retry creates it afresh.
@@ -323,6 +325,7 @@ async function executeStep(
       await db
         .updateTable('providerGrants')
         .set({
+          ...(newRef ? { providerRef: newRef } : {}),
           startsAt: step.window.startsAt,
           endsAt: step.window.endsAt,
           pinId: who.pin?.id ?? g.pinId,
@@ -426,7 +429,7 @@ async function executeBatch(
     }
   }
   const window = (w: DesiredWindow) => ({ startsAt: w.startsAt, endsAt: w.endsAt });
-  const { created } = await call(() =>
+  const { created, updated } = await call(() =>
     adapter.applyGrantBatch!({
       userRef,
       identity,
@@ -440,10 +443,18 @@ async function executeBatch(
     await db.updateTable('providerGrants').set({ providerRef: created[i] ?? null, state: 'present', updatedAt: done }).where('id', '=', id).execute();
     note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window) }, reasonText(step.window));
   }
-  for (const { step } of updates) {
+  for (const [i, { step }] of updates.entries()) {
+    const newRef = updated?.[i];
     await db
       .updateTable('providerGrants')
-      .set({ startsAt: step.window.startsAt, endsAt: step.window.endsAt, reasons: JSON.stringify(step.window.reasons), state: 'present', updatedAt: done })
+      .set({
+        ...(newRef ? { providerRef: newRef } : {}),
+        startsAt: step.window.startsAt,
+        endsAt: step.window.endsAt,
+        reasons: JSON.stringify(step.window.reasons),
+        state: 'present',
+        updatedAt: done,
+      })
       .where('id', '=', step.grant.id)
       .execute();
     note('access.changed', { targetRef: step.grant.targetRef, previous: windowDetails(step.grant), ...windowDetails(step.window) }, reasonText(step.window));

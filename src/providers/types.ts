@@ -134,8 +134,11 @@ export interface ProviderAdapter {
   setUserPin(userRef: string, pin: string): Promise<void>;
 
   createGrant(input: GrantInput): Promise<{ ref: string; credential?: IssuedCredential }>;
-  /** Only called when `capabilities.updatableGrants`. */
-  updateGrant(input: GrantInput & { grantRef: string }): Promise<void>;
+  /**
+   * Only called when `capabilities.updatableGrants`. Returns the grant's new ref where the provider
+   * gives an updated object a new identity (Gallagher re-issues a membership's href on update).
+   */
+  updateGrant(input: GrantInput & { grantRef: string }): Promise<void | { ref?: string }>;
   deleteGrant(input: { userRef?: string; grantRef: string; targetRef: string }): Promise<void>;
 
   /**
@@ -150,7 +153,7 @@ export interface ProviderAdapter {
     create: { targetRef: string; window: AccessWindow }[];
     update: { grantRef: string; targetRef: string; window: AccessWindow }[];
     remove: { grantRef: string; targetRef: string }[];
-  }): Promise<{ created: string[] }>;
+  }): Promise<{ created: string[]; /** New refs of updated grants, in the order of `update` (undefined = unchanged). */ updated?: (string | undefined)[] }>;
 
   /** Read back what the provider actually holds for one person (drift detection, crash adoption). */
   observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation>;
