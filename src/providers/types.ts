@@ -206,4 +206,6 @@ export interface ProviderModule {
   /** Validates and describes the credentials an admin enters (zod-free plain check keeps providers decoupled). */
   credentialFields: { name: string; label: string; secret: boolean; required: boolean }[];
   create(config: { baseUrl: string; credentials: Record<string, string>; timeoutMs?: number }): ProviderAdapter;
+  /** Buffers a new integration of this kind starts with when the admin sets none (Lockstep's default: 15). */
+  defaultBufferMinutes?: { before: number; after: number };
 }

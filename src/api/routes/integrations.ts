@@ -17,8 +17,8 @@ import { peopleInScope } from '../../store/facts.js';
 
 const bufferMinutes = z.number().int().min(0, 'must be 0 or more minutes').max(24 * 60, 'must be at most 1440 minutes (a day)');
 const settingsShape = {
-  bufferBeforeMinutes: bufferMinutes.optional().describe('Access starts this long before each booking (default 15)'),
-  bufferAfterMinutes: bufferMinutes.optional().describe('Access ends this long after each booking (default 15)'),
+  bufferBeforeMinutes: bufferMinutes.optional().describe("Access starts this long before each booking (default: the provider's documented default, else 15)"),
+  bufferAfterMinutes: bufferMinutes.optional().describe("Access ends this long after each booking (default: the provider's documented default, else 15)"),
   pinLength: z.number().int().min(4).max(12).nullable().optional().describe("PIN length; null = the provider's default"),
   privacyMode: z.boolean().optional().describe('The provider sees a pseudonymous id only, never name/e-mail/phone'),
   mobileCredentials: z.boolean().optional(),
@@ -130,6 +130,7 @@ export const integrationRoutes: RouteModule = (api, app) => {
     if (!org) throw badRequest('organisationId', `organisation ${organisationId} does not exist`);
     checkCredentials(b.kind, b.credentials);
     if (!b.skipConnectionTest) await testConnection(b.kind, b.baseUrl, b.credentials);
+    const mod = providerModule(b.kind)!;
     const row: Row<'integrations'> = {
       id: newId('int'),
       organisationId,
@@ -137,8 +138,8 @@ export const integrationRoutes: RouteModule = (api, app) => {
       name: b.name,
       baseUrl: b.baseUrl,
       credentialsEnc: app.secrets.seal(JSON.stringify(b.credentials)),
-      bufferBeforeMinutes: b.bufferBeforeMinutes ?? 15,
-      bufferAfterMinutes: b.bufferAfterMinutes ?? 15,
+      bufferBeforeMinutes: b.bufferBeforeMinutes ?? mod.defaultBufferMinutes?.before ?? 15,
+      bufferAfterMinutes: b.bufferAfterMinutes ?? mod.defaultBufferMinutes?.after ?? 15,
       pinLength: b.pinLength ?? null,
       privacyMode: b.privacyMode ? 1 : 0,
       mobileCredentials: b.mobileCredentials ? 1 : 0,

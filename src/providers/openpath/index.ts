@@ -9,6 +9,8 @@ const missing = (what: string) => new ProviderError('auth', `openpath: the ${wha
 export const openpathProvider: ProviderModule = {
   kind: 'openpath',
   label: 'Avigilon Alta (formerly Openpath)',
+  // Booking access on Alta opens 30 minutes either side by default (see notes.md, "The 30-minute grace").
+  defaultBufferMinutes: { before: 30, after: 30 },
   credentialFields: [
     { name: 'email', label: 'Alta admin e-mail', secret: false, required: true },
     { name: 'password', label: 'Alta admin password', secret: true, required: true },
