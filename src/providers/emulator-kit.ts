@@ -81,6 +81,33 @@ export interface EmulatorSpec {
   /** POST /_emulator/reset: clear provider state (faults and stats are cleared by the kit). */
   reset?(): void;
   maxBodyBytes?: number;
+  /**
+   * Opt-in (off by default): keep every API request that reached a route, for conformance tests
+   * (`server.recorded()`). In memory only, never logged; credential headers are redacted.
+   */
+  recordRequests?: boolean;
+}
+
+/** An API request as it reached a route (see `EmulatorSpec.recordRequests`). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Request headers with credential headers (authorization, cookie, api keys) redacted. */
+  headers: Record<string, string>;
+  /** Parsed JSON body (undefined when empty). May hold secrets such as PINs: never log it. */
+  body: unknown;
+}
+
+const REDACTED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key', 'seam-client-session-token']);
+
+function recordOf(req: EmulatorRequest): RecordedRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    headers[k] = REDACTED_HEADERS.has(k) ? '[redacted]' : Array.isArray(v) ? v.join(', ') : v;
+  }
+  return { method: req.method, path: req.path, query: Object.fromEntries(req.query), headers, body: req.body };
 }
 
 export interface EmulatorServer {
@@ -90,8 +117,11 @@ export interface EmulatorServer {
   faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
   stats(): RequestStats;
   resetStats(): void;
-  /** Clears provider state, faults and stats. */
+  /** Clears provider state, faults, stats and recorded requests. */
   reset(): void;
+  /** Requests recorded so far (always empty unless `recordRequests` is on). */
+  recorded(): RecordedRequest[];
+  clearRecorded(): void;
 }
 
 const defaultErrorBody = (_status: number, code: string, message: string) => ({ error: code, message });
@@ -170,6 +200,7 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
   let requestCount = 0;
   let byRoute = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
+  let recorded: RecordedRequest[] = [];
 
   const send = (res: http.ServerResponse, r: EmulatorResponse): void => {
     if (res.destroyed || res.writableEnded) return;
@@ -245,6 +276,7 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
   const reset = (): void => {
     spec.reset?.();
     rules = [];
+    recorded = [];
     resetStats();
   };
 
@@ -322,7 +354,9 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
         return sendError(res, 400, 'bad_request', 'body: malformed JSON');
       }
     }
-    send(res, await matched.handle({ method, path, segs, query, headers: req.headers, body, rawBody: text }));
+    const request: EmulatorRequest = { method, path, segs, query, headers: req.headers, body, rawBody: text };
+    if (spec.recordRequests) recorded.push(recordOf(request));
+    send(res, await matched.handle(request));
   };
 
   const server = http.createServer((req, res) => {
@@ -368,5 +402,9 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
     stats,
     resetStats,
     reset,
+    recorded: () => recorded.slice(),
+    clearRecorded: () => {
+      recorded = [];
+    },
   };
 }

@@ -20,13 +20,15 @@ export interface SeamPeer {
 
 const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
 
-export async function startSeamPeer(): Promise<SeamPeer> {
+/** `recordRequests`: the proxy keeps every forwarded request (`proxy.recorded()`) for conformance tests. */
+export async function startSeamPeer(opts: { recordRequests?: boolean } = {}): Promise<SeamPeer> {
   const fake = await createFake();
   const seed = await fake.seed();
   await fake.startServer(); // picks a free port itself (port 0 would make its serverUrl wrong)
   const fakeUrl = fake.serverUrl!;
 
   const proxy = await startEmulatorServer({
+    recordRequests: opts.recordRequests,
     route: (method) => ({
       template: `${method} (forwarded)`,
       async handle(req) {

@@ -343,8 +343,8 @@ describe('openpath through the whole of Lockstep (windows that have started)', (
   });
 
   it('the engine comes back when a future window starts and adds the memberships then', async () => {
-    // Window = booking − 15 min buffer, so this one starts ~2 s from now.
-    const start = new Date(Date.now() + 15 * 60_000 + 2_000).toISOString();
+    // Window = booking − 30 min buffer (Alta's default), so this one starts ~2 s from now.
+    const start = new Date(Date.now() + 30 * 60_000 + 2_000).toISOString();
     const b = await book(start, hoursFromNow(1));
     await h.converge();
     expect(await held(b.organiserId)).toEqual([]);

@@ -9,7 +9,7 @@
  * `usercode` (the cardholder's PIN) is write-only; 4xx bodies are `{ "message": … }`.
  */
 import { randomBytes } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RequestStats } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RecordedRequest, type RequestStats } from '../emulator-kit.js';
 import { formatGallagherDate, parseGallagherDate } from './dates.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -84,10 +84,15 @@ export interface GallagherEmulator {
   stats(): RequestStats;
   resetStats(): void;
   state: GallagherEmulatorState;
+  /** Requests recorded when `recordRequests` is on (credential headers redacted; bodies may hold PINs, never log them). */
+  recorded(): RecordedRequest[];
+  clearRecorded(): void;
 }
 
 export interface GallagherEmulatorOptions {
   port?: number;
+  /** Keep every API request for conformance tests (`recorded()`); off by default. */
+  recordRequests?: boolean;
   host?: string;
   /** Default: a key in Gallagher's xxxx-xxxx-… format. */
   apiKey?: string;
@@ -639,6 +644,7 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
 
   const server: EmulatorServer = await startEmulatorServer({
     port: opts.port,
+    recordRequests: opts.recordRequests,
     host: opts.host ?? '127.0.0.1',
     apiPrefix: '/api',
     route: (method, segs) => {
@@ -698,6 +704,8 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
     faults: server.faults,
     stats: server.stats,
     resetStats: server.resetStats,
+    recorded: server.recorded,
+    clearRecorded: server.clearRecorded,
     state,
   };
 }

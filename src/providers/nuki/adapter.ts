@@ -85,6 +85,15 @@ const TYPE_NAMES: Record<number, string> = {
 
 const enc = encodeURIComponent;
 
+/**
+ * Nuki's published SmartlockAuthUpdate has `allowedUntilDate` as a date-time string (not nullable), and
+ * Nuki documents elsewhere that a null field is "not being updated": null cannot clear an end date. An
+ * update to an open-ended window therefore sends this far-future end, and reading it (or anything
+ * later) back counts as open-ended.
+ */
+export const NUKI_OPEN_END_ISO = '2099-12-31T23:59:59.000Z';
+const NUKI_OPEN_END_MS = Date.parse(NUKI_OPEN_END_ISO);
+
 /** Windows go out whole seconds, widened outward (see notes.md: Nuki's stored precision is not confirmed). */
 function roundOut(window: AccessWindow): AccessWindow {
   return {
@@ -102,7 +111,7 @@ function toMs(value: string, what: string): number {
 function windowOf(a: ApiSmartlockAuth): AccessWindow {
   return {
     startsAt: a.allowedFromDate ? toMs(a.allowedFromDate, 'allowedFromDate') : 0,
-    endsAt: a.allowedUntilDate ? toMs(a.allowedUntilDate, 'allowedUntilDate') : null,
+    endsAt: a.allowedUntilDate && toMs(a.allowedUntilDate, 'allowedUntilDate') < NUKI_OPEN_END_MS ? toMs(a.allowedUntilDate, 'allowedUntilDate') : null,
   };
 }
 
@@ -220,7 +229,7 @@ export class NukiAdapter implements ProviderAdapter {
       body: {
         name: authName(input.identity.key),
         allowedFromDate: new Date(window.startsAt).toISOString(),
-        allowedUntilDate: window.endsAt === null ? null : new Date(window.endsAt).toISOString(),
+        allowedUntilDate: window.endsAt === null ? NUKI_OPEN_END_ISO : new Date(window.endsAt).toISOString(),
         allowedWeekDays: ALL_WEEKDAYS,
         ...(input.pin !== undefined ? { code: keypadCode(input.pin) } : {}),
       },

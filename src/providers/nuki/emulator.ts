@@ -8,9 +8,9 @@
  * the state dump, to error messages or to logs.
  */
 import { randomBytes } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RecordedRequest } from '../emulator-kit.js';
 
-export type { FaultRule } from '../emulator-kit.js';
+export type { FaultRule, RecordedRequest } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -58,6 +58,8 @@ export interface NukiEmulatorOptions {
    * (see notes.md), so this is an assumed default; null turns it off.
    */
   rateLimit?: NukiRateLimit | null;
+  /** Keep every API request for conformance tests (`recorded()`); off by default. */
+  recordRequests?: boolean;
 }
 
 export interface NukiEmulatorState {
@@ -83,6 +85,9 @@ export interface NukiEmulator {
   resetStats(): void;
   /** Change the rate limit at run time (null = off). */
   setRateLimit(limit: NukiRateLimit | null): void;
+  /** Requests recorded when `recordRequests` is on (credential headers redacted; bodies may hold PINs, never log them). */
+  recorded(): RecordedRequest[];
+  clearRecorded(): void;
   state: NukiEmulatorState;
 }
 
@@ -299,8 +304,9 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
   const updateAuth = (a: AuthRecord, raw: unknown) => {
     const body = asObject(raw);
     const name = authName(body);
-    const from = optionalDate(body, 'allowedFromDate');
-    const until = optionalDate(body, 'allowedUntilDate');
+    // Nuki's update schema: a field that is null or not sent "is not being updated" — null never clears.
+    const from = optionalDate(body, 'allowedFromDate') ?? undefined;
+    const until = optionalDate(body, 'allowedUntilDate') ?? undefined;
     const nextFrom = from === undefined ? a.from : from;
     const nextUntil = until === undefined ? a.until : until;
     if (nextFrom !== null && nextUntil !== null && nextFrom >= nextUntil) throw badRequest('allowedUntilDate', 'must be after allowedFromDate');
@@ -409,6 +415,7 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
 
   const server: EmulatorServer = await startEmulatorServer({
     port: opts.port,
+    recordRequests: opts.recordRequests,
     host: opts.host ?? '127.0.0.1',
     route: (method, segs) => {
       const matched = route(method, segs);
@@ -452,6 +459,8 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
     faults: server.faults,
     stats: server.stats,
     resetStats: server.resetStats,
+    recorded: server.recorded,
+    clearRecorded: server.clearRecorded,
     setRateLimit: (limit) => {
       rateLimit = limit;
       recent = [];
