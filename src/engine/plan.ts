@@ -13,6 +13,8 @@ export interface AppliedGrant {
   reasons: string[];
   /** Must be re-issued (a host asked for a new provider-issued credential). */
   replace?: boolean;
+  /** An offline code: can be matched or let go, never changed in place, and carries no Lockstep PIN. */
+  fixed?: boolean;
 }
 
 export type GrantStep =
@@ -52,7 +54,8 @@ export function planGrantSteps(
 
   const changes: GrantStep[] = [];
   const deletes: GrantStep[] = [];
-  const pinStale = (g: AppliedGrant) => pinId !== null && g.pinId !== pinId;
+  const pinStale = (g: AppliedGrant) => pinId !== null && !g.fixed && g.pinId !== pinId;
+  const movable = (g: AppliedGrant) => updatable && !g.replace && !g.fixed;
 
   for (const [targetRef, { want, have }] of [...byTarget].sort(([a], [b]) => a.localeCompare(b))) {
     const freeHave = [...have].sort((a, b) => a.startsAt - b.startsAt);
@@ -73,8 +76,8 @@ export function planGrantSteps(
     }
     for (const w of unmatched) {
       // Prefer moving an overlapping grant (a booking that moved or grew); else reuse any spare one.
-      let i = updatable ? freeHave.findIndex((g) => overlaps(g, w) && !g.replace) : -1;
-      if (i === -1 && updatable) i = freeHave.findIndex((g) => !g.replace);
+      let i = freeHave.findIndex((g) => movable(g) && overlaps(g, w));
+      if (i === -1) i = freeHave.findIndex(movable);
       if (i === -1) changes.push({ op: 'create', targetRef, window: w });
       else changes.push({ op: 'update', grant: freeHave.splice(i, 1)[0], window: w });
     }

@@ -209,8 +209,8 @@ async function forgetExpiredLeftValid(db: Kysely<Database>, integrationId: strin
     .execute();
 }
 
-function roundDesired(desired: DesiredAccess[], round: (w: AccessWindow) => AccessWindow): DesiredAccess[] {
-  return desired.map((d) => ({ ...d, windows: d.windows.map((w) => ({ ...w, ...round({ startsAt: w.startsAt, endsAt: w.endsAt }) })) }));
+function roundDesired(desired: DesiredAccess[], round: (w: AccessWindow, targetRef: string) => AccessWindow): DesiredAccess[] {
+  return desired.map((d) => ({ ...d, windows: d.windows.map((w) => ({ ...w, ...round({ startsAt: w.startsAt, endsAt: w.endsAt }, d.targetRef) })) }));
 }
 
 /** Sealed columns for a provider-issued credential; the secret itself never reaches the audit log. */
@@ -233,7 +233,16 @@ const credentialDetails = (c: IssuedCredential) => ({
 });
 
 function toApplied(g: Row<'providerGrants'>): AppliedGrant {
-  return { id: g.id, targetRef: g.targetRef, startsAt: g.startsAt, endsAt: g.endsAt, pinId: g.pinId, reasons: JSON.parse(g.reasons), ...(g.replaceRequested ? { replace: true } : {}) };
+  return {
+    id: g.id,
+    targetRef: g.targetRef,
+    startsAt: g.startsAt,
+    endsAt: g.endsAt,
+    pinId: g.pinId,
+    reasons: JSON.parse(g.reasons),
+    ...(g.replaceRequested ? { replace: true } : {}),
+    ...(g.fixed ? { fixed: true } : {}),
+  };
 }
 
 /** Who a person is on this integration's provider (a pseudonym in privacy mode). */
@@ -293,12 +302,12 @@ async function executeStep(
           updatedAt: now,
         })
         .execute();
-      const { ref, credential } = await call(() =>
+      const { ref, credential, fixed } = await call(() =>
         adapter.createGrant({ userRef: who.userRef, identity: who.identity!, targetRef: step.targetRef, window: step.window, pin: who.pin?.pin }),
       );
       await db
         .updateTable('providerGrants')
-        .set({ providerRef: ref, state: 'present', updatedAt: Date.now(), ...credentialColumns(ctx, credential) })
+        .set({ providerRef: ref, state: 'present', updatedAt: Date.now(), ...(fixed ? { fixed: 1, pinId: null } : {}), ...credentialColumns(ctx, credential) })
         .where('id', '=', id)
         .execute();
       note('access.granted', { targetRef: step.targetRef, ...windowDetails(step.window), ...(credential ? credentialDetails(credential) : {}) }, reasonText(step.window));
@@ -354,7 +363,7 @@ async function executeStep(
 
 async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: string | undefined, call: Call, note: Note) {
   const { db, adapter } = ctx;
-  if (!adapter.capabilities.revocable) return leaveValid(ctx, g, note);
+  if (!adapter.capabilities.revocable || g.fixed) return leaveValid(ctx, g, note);
   await db.updateTable('providerGrants').set({ state: 'deleting', updatedAt: Date.now() }).where('id', '=', g.id).execute();
   const row = await db.selectFrom('providerGrants').select('providerRef').where('id', '=', g.id).executeTakeFirst();
   if (row?.providerRef) {

@@ -133,7 +133,11 @@ export interface ProviderAdapter {
   deleteUser(userRef: string): Promise<void>;
   setUserPin(userRef: string, pin: string): Promise<void>;
 
-  createGrant(input: GrantInput): Promise<{ ref: string; credential?: IssuedCredential }>;
+  /**
+   * `fixed: true` marks one grant as an offline code even on a provider whose other targets are online
+   * (Seam with an igloohome lock): the engine will neither change nor pretend to withdraw it.
+   */
+  createGrant(input: GrantInput): Promise<{ ref: string; credential?: IssuedCredential; fixed?: boolean }>;
   /**
    * Only called when `capabilities.updatableGrants`. Returns the grant's new ref where the provider
    * gives an updated object a new identity (Gallagher re-issues a membership's href on update).
@@ -163,7 +167,7 @@ export interface ProviderAdapter {
    * whole hours or days). The engine plans with rounded windows, so a rounded grant is not seen as drift.
    * Omit when the provider stores windows exactly.
    */
-  roundWindow?(window: AccessWindow): AccessWindow;
+  roundWindow?(window: AccessWindow, targetRef: string): AccessWindow;
 
   /** Open the door now (a pulse) for someone inside a valid window; only when `capabilities.pulseOpen`. */
   pulseOpen?(input: { userRef?: string; identity: ProviderIdentity; targetRef: string }): Promise<void>;

@@ -313,6 +313,8 @@ const issuedCredentials: Migration = {
     await db.schema.alterTable('provider_grants').addColumn('credential_first_use_before', ts).execute();
     // A host asked for a new credential: the engine issues a fresh grant and withdraws this one.
     await db.schema.alterTable('provider_grants').addColumn('replace_requested', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    // An offline code on one target of an otherwise online provider: never changed, never "withdrawn".
+    await db.schema.alterTable('provider_grants').addColumn('fixed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   },
 };
 

@@ -191,6 +191,8 @@ export interface ProviderGrantsTable {
   credentialFirstUseBefore: number | null;
   /** 1 when a host asked for a new credential; see engine/reconcile. */
   replaceRequested: ColumnType<number, number | undefined, number>;
+  /** 1 for an offline code the provider cannot change or withdraw (see ProviderAdapter.createGrant). */
+  fixed: ColumnType<number, number | undefined, number>;
   createdAt: number;
   updatedAt: number;
 }

@@ -56,6 +56,14 @@ describe('planGrantSteps', () => {
     expect(planGrantSteps([want('door', [0, 10])], [have('g1', 'door', 0, 10)], null, { updatable: false })).toEqual([]);
   });
 
+  it('never moves or re-PINs a fixed (offline) grant: a new window gets a new grant, the old one goes', () => {
+    const fixed = have('g1', 'lock', 0, 10, { fixed: true, pinId: null });
+    const steps = planGrantSteps([want('lock', [5, 20])], [fixed], 'pin-2');
+    expect(steps.map((s) => s.op)).toEqual(['create', 'delete']);
+    // Same window: kept as it is, even though the person's PIN is another one.
+    expect(planGrantSteps([want('lock', [0, 10])], [fixed], 'pin-2')).toEqual([]);
+  });
+
   it('reuses a non-overlapping spare grant before creating a new one', () => {
     const steps = planGrantSteps([want('door', [100, 200])], [have('g1', 'door', 0, 10)]);
     expect(steps.map((s) => s.op)).toEqual(['update']);
