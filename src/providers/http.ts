@@ -39,6 +39,8 @@ export interface JsonRequestOptions {
 export interface JsonResponse<T> {
   status: number;
   body: T;
+  /** Response headers, names lower-cased; a repeated header's values joined with ", ". */
+  headers: Record<string, string>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -122,7 +124,7 @@ export class JsonHttpClient {
       if (parsed === INVALID) {
         throw new ProviderError('transient', `${label} answered HTTP ${status} with a body that is not JSON`, { status });
       }
-      return { status, body: parsed as T };
+      return { status, body: parsed as T, headers: flattenHeaders(responseHeaders) };
     }
     throw statusError(label, status, responseHeaders, parsed === INVALID ? text : parsed, opts.body);
   }
@@ -210,6 +212,14 @@ function statusError(
     return new ProviderError('not-found', `${label} answered HTTP 404 (not found)${suffix}`, { status });
   }
   return new ProviderError('rejected', `${label} was rejected with HTTP ${status}${suffix}`, { status });
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

@@ -183,6 +183,15 @@ describe('cardholders', () => {
     expect(emu.state.cardholders().filter((c) => c.description === id.key)).toHaveLength(1);
   });
 
+  it('takes the new cardholder href from the Location header: one search, one POST', async () => {
+    await adapter.listTargets(); // discovery done
+    emu.resetStats();
+    const { ref } = await adapter.createUser(identity('lockstep-location'));
+    expect(emu.stats().byRoute).toEqual({ 'GET /api/cardholders': 1, 'POST /api/cardholders': 1 });
+    expect(emu.state.cardholder(idOf(ref))).toMatchObject({ description: 'lockstep-location' });
+    expect(ref).toBe(emu.state.cardholderByDescription('lockstep-location')!.href);
+  });
+
   it('sets the usercode (write-only) and enforces its rules without echoing it', async () => {
     const { ref } = await adapter.createUser(identity('lockstep-pin'));
     await adapter.setUserPin(ref, '048213');
@@ -219,7 +228,7 @@ describe('cardholders', () => {
 });
 
 describe('memberships', () => {
-  it('grants with windows, observes them, updates in place (new href, same ref) and removes them', async () => {
+  it('grants with windows, observes them, updates them (new href, returned as the new ref) and removes them', async () => {
     const id = identity('lockstep-grants');
     const { ref: userRef } = await adapter.createUser(id);
     await adapter.setUserPin(userRef, '735194');
@@ -240,24 +249,128 @@ describe('memberships', () => {
     expect(emu.state.canEnter({ pin: '735194', accessGroupId: '354', at: T0 + H })).toBe(false);
     expect(emu.state.canEnter({ pin: '111111', accessGroupId: '353', at: T0 + H })).toBe(false);
 
-    await adapter.updateGrant({ userRef, identity: id, grantRef: g1, targetRef: group('353'), window: { startsAt: T0 - H, endsAt: null } });
-    await adapter.updateGrant({ userRef, identity: id, grantRef: g2, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
-    // Command Centre gave the updated memberships new hrefs...
-    const hrefs = emu.state.memberships(idOf(userRef)).map((m) => m.href);
-    expect(hrefs).not.toContain(g1);
-    expect(hrefs).not.toContain(g2);
-    // ...but the engine keeps seeing its refs.
-    obs = await adapter.observe({ userRef, key: id.key, grantRefs: [{ ref: g1, targetRef: group('353') }, { ref: g2, targetRef: group('352') }] });
-    expect(obs.grants).toContainEqual({ ref: g1, targetRef: group('353'), window: { startsAt: T0 - H, endsAt: null } });
-    expect(obs.grants).toContainEqual({ ref: g2, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
-    // And a second update of the same grant still finds it.
-    await adapter.updateGrant({ userRef, identity: id, grantRef: g1, targetRef: group('353'), window: { startsAt: T0, endsAt: T0 + 4 * H } });
-    expect(emu.state.memberships(idOf(userRef)).filter((m) => m.accessGroupId === '353')).toEqual([expect.objectContaining({ from: '2030-01-01T09:00:00Z', until: '2030-01-01T13:00:00Z' })]);
+    const { ref: g1b } = await adapter.updateGrant({ userRef, identity: id, grantRef: g1, targetRef: group('353'), window: { startsAt: T0 - H, endsAt: null } });
+    const { ref: g2b } = await adapter.updateGrant({ userRef, identity: id, grantRef: g2, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
+    // Command Centre gave the updated memberships new hrefs, and updateGrant returned them.
+    const held = emu.state.memberships(idOf(userRef));
+    expect(held.map((m) => m.href).sort()).toEqual([g1b, g2b].sort());
+    expect([g1b, g2b]).not.toContain(g1);
+    expect([g1b, g2b]).not.toContain(g2);
+    expect(held.find((m) => m.href === g1b)).toMatchObject({ accessGroupId: '353', from: '2030-01-01T08:00:00Z', until: null });
+    expect(held.find((m) => m.href === g2b)).toMatchObject({ accessGroupId: '352', from: '2030-01-01T09:00:00Z', until: '2030-01-01T10:00:00Z' });
+    obs = await adapter.observe({ userRef, key: id.key, grantRefs: [{ ref: g1b!, targetRef: group('353') }, { ref: g2b!, targetRef: group('352') }] });
+    expect(obs.grants).toHaveLength(2);
+    expect(obs.grants).toContainEqual({ ref: g1b, targetRef: group('353'), window: { startsAt: T0 - H, endsAt: null } });
+    expect(obs.grants).toContainEqual({ ref: g2b, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
+    // A second update of the same grant, with the ref it now has.
+    const { ref: g1c } = await adapter.updateGrant({ userRef, identity: id, grantRef: g1b!, targetRef: group('353'), window: { startsAt: T0, endsAt: T0 + 4 * H } });
+    expect(emu.state.memberships(idOf(userRef)).filter((m) => m.accessGroupId === '353')).toEqual([expect.objectContaining({ href: g1c, from: '2030-01-01T09:00:00Z', until: '2030-01-01T13:00:00Z' })]);
 
-    await adapter.deleteGrant({ userRef, grantRef: g1, targetRef: group('353') });
-    await adapter.deleteGrant({ userRef, grantRef: g1, targetRef: group('353') }); // already gone = success
-    obs = await adapter.observe({ key: id.key, grantRefs: [{ ref: g2, targetRef: group('352') }] });
-    expect(obs.grants.map((g) => g.ref)).toEqual([g2]);
+    await adapter.deleteGrant({ userRef, grantRef: g1c!, targetRef: group('353') });
+    await adapter.deleteGrant({ userRef, grantRef: g1c!, targetRef: group('353') }); // already gone = success
+    obs = await adapter.observe({ key: id.key, grantRefs: [{ ref: g2b!, targetRef: group('352') }] });
+    expect(obs.grants.map((g) => g.ref)).toEqual([g2b]);
+  });
+
+  it('updateGrant and applyGrantBatch return the new hrefs of updated memberships; the old hrefs are gone', async () => {
+    const id = identity('lockstep-newhref');
+    const { ref: userRef } = await adapter.createUser(id);
+    const { ref: g } = await adapter.createGrant({ userRef, identity: id, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
+    const single = await adapter.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + 2 * H } });
+    expect(single.ref).toMatch(new RegExp(`^${userRef}/access_groups/`));
+    expect(single.ref).not.toBe(g);
+    expect(emu.state.memberships(idOf(userRef))).toEqual([expect.objectContaining({ href: single.ref, accessGroupId: '352', until: '2030-01-01T11:00:00Z' })]);
+    expect((await raw('DELETE', g)).status).toBe(404);
+
+    // Batch: two updates on the SAME access group with different windows, a create with the same
+    // window as one of them, and a remove: each update gets its own membership's new href, in order.
+    const { created: [a, b] } = await adapter.applyGrantBatch({
+      userRef,
+      identity: id,
+      create: [
+        { targetRef: group('353'), window: { startsAt: T0, endsAt: T0 + H } },
+        { targetRef: group('353'), window: { startsAt: T0 + 5 * H, endsAt: T0 + 6 * H } },
+      ],
+      update: [],
+      remove: [],
+    });
+    const out = await adapter.applyGrantBatch({
+      userRef,
+      identity: id,
+      create: [{ targetRef: group('353'), window: { startsAt: T0 + 9 * H, endsAt: null } }],
+      update: [
+        { grantRef: b, targetRef: group('353'), window: { startsAt: T0 + 9 * H, endsAt: null } },
+        { grantRef: a, targetRef: group('353'), window: { startsAt: T0 - H, endsAt: T0 + H } },
+      ],
+      remove: [{ grantRef: single.ref!, targetRef: group('352') }],
+    });
+    expect(out.updated).toHaveLength(2);
+    const [b2, a2] = out.updated as string[];
+    const held = emu.state.memberships(idOf(userRef));
+    expect(held).toHaveLength(3);
+    expect(held.find((m) => m.href === a2)).toMatchObject({ accessGroupId: '353', from: '2030-01-01T08:00:00Z', until: '2030-01-01T10:00:00Z' });
+    expect(held.find((m) => m.href === b2)).toMatchObject({ accessGroupId: '353', from: '2030-01-01T18:00:00Z', until: null });
+    expect(held.find((m) => m.href === out.created[0])).toMatchObject({ accessGroupId: '353', from: '2030-01-01T18:00:00Z', until: null });
+    expect(new Set([a2, b2, out.created[0]]).size).toBe(3);
+    for (const old of [a, b, single.ref!]) {
+      expect([a2, b2, ...out.created]).not.toContain(old);
+      expect((await raw('DELETE', old)).status).toBe(404);
+    }
+    expect(emu.state.memberships(idOf(userRef))).toHaveLength(3);
+  });
+
+  it('a FRESH adapter (Lockstep restarted) observing with the refs the engine recorded sees no difference', async () => {
+    const id = identity('lockstep-restart');
+    const { ref: userRef } = await adapter.createUser(id);
+    // What the engine records: created refs, then the refs the updates return.
+    const rec = new Map<string, { ref: string; targetRef: string; window: { startsAt: number; endsAt: number | null } }>();
+    const { created } = await adapter.applyGrantBatch({
+      userRef,
+      identity: id,
+      create: [
+        { targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + H } },
+        { targetRef: group('354'), window: { startsAt: T0 + 4 * H, endsAt: T0 + 5 * H } },
+        { targetRef: group('355'), window: { startsAt: T0, endsAt: null } },
+      ],
+      update: [],
+      remove: [],
+    });
+    rec.set('x', { ref: created[0], targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + H } });
+    rec.set('y', { ref: created[1], targetRef: group('354'), window: { startsAt: T0 + 4 * H, endsAt: T0 + 5 * H } });
+    rec.set('z', { ref: created[2], targetRef: group('355'), window: { startsAt: T0, endsAt: null } });
+    const moved = { startsAt: T0, endsAt: T0 + 2 * H };
+    const { ref: x2 } = await adapter.updateGrant({ userRef, identity: id, grantRef: rec.get('x')!.ref, targetRef: group('354'), window: moved });
+    rec.set('x', { ...rec.get('x')!, ref: x2!, window: moved });
+    const moved2 = { startsAt: T0 + 3 * H, endsAt: T0 + 5 * H };
+    const { updated } = await adapter.applyGrantBatch({ userRef, identity: id, create: [], update: [{ grantRef: rec.get('y')!.ref, targetRef: group('354'), window: moved2 }], remove: [] });
+    rec.set('y', { ...rec.get('y')!, ref: updated[0]!, window: moved2 });
+
+    const fresh = newAdapter();
+    const grantRefs = [...rec.values()].map(({ ref, targetRef }) => ({ ref, targetRef }));
+    const obs = await fresh.observe({ userRef, key: id.key, grantRefs });
+    expect(obs.user).toEqual({ ref: userRef, key: id.key });
+    const byRef = (list: { ref: string }[]) => [...list].sort((p, q) => p.ref.localeCompare(q.ref));
+    expect(byRef(obs.grants)).toEqual(byRef([...rec.values()]));
+    // The same with the cardholder found by key, and the fresh adapter carries on with those refs.
+    expect(byRef((await newAdapter().observe({ key: id.key, grantRefs })).grants)).toEqual(byRef([...rec.values()]));
+    const { ref: x3 } = await fresh.updateGrant({ userRef, identity: id, grantRef: x2!, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 3 * H } });
+    await fresh.deleteGrant({ userRef, grantRef: x3!, targetRef: group('354') });
+    await fresh.deleteGrant({ userRef, grantRef: rec.get('y')!.ref, targetRef: group('354') });
+    expect(emu.state.memberships(idOf(userRef)).map((m) => m.href)).toEqual([rec.get('z')!.ref]);
+  });
+
+  it('a ref that is gone (an update whose new href was never recorded) is reported absent, not guessed', async () => {
+    const id = identity('lockstep-lost');
+    const { ref: userRef } = await adapter.createUser(id);
+    const { ref: g } = await adapter.createGrant({ userRef, identity: id, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + H } });
+    // The PATCH lands, but the new ref never reaches the engine's store (crash).
+    const { ref: lost } = await adapter.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 2 * H } });
+    const obs = await newAdapter().observe({ userRef, key: id.key, grantRefs: [{ ref: g, targetRef: group('354') }] });
+    // The engine's adoption drops g and adopts the membership under its current href.
+    expect(obs.grants).toEqual([{ ref: lost, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 2 * H } }]);
+    // Removing the gone ref is done; the membership it became is untouched.
+    await newAdapter().deleteGrant({ userRef, grantRef: g, targetRef: group('354') });
+    expect(emu.state.memberships(idOf(userRef)).map((m) => m.href)).toEqual([lost]);
   });
 
   it('applies creates, updates and removes for one cardholder in ONE PATCH and returns created refs in order', async () => {
@@ -275,7 +388,7 @@ describe('memberships', () => {
     });
     expect(first).toHaveLength(2);
     emu.resetStats();
-    const { created } = await adapter.applyGrantBatch({
+    const { created, updated } = await adapter.applyGrantBatch({
       userRef,
       identity: id,
       create: [
@@ -288,6 +401,7 @@ describe('memberships', () => {
     expect(emu.stats().byRoute['PATCH /api/cardholders/:id']).toBe(1);
     expect(emu.stats().requests).toBe(3); // read, PATCH, read back
     const held = emu.state.memberships(idOf(userRef));
+    expect(updated).toEqual([held.find((m) => m.accessGroupId === '352')!.href]);
     expect(created).toEqual([held.find((m) => m.accessGroupId === '355')!.href, held.find((m) => m.accessGroupId === '354')!.href]);
     expect(held.map((m) => [m.accessGroupId, m.from, m.until]).sort()).toEqual([
       ['352', '2030-01-01T09:00:00Z', '2030-01-01T12:00:00Z'],
@@ -296,21 +410,8 @@ describe('memberships', () => {
     ]);
     // Nothing to do: no request at all.
     emu.resetStats();
-    expect(await adapter.applyGrantBatch({ userRef, identity: id, create: [], update: [], remove: [] })).toEqual({ created: [] });
+    expect(await adapter.applyGrantBatch({ userRef, identity: id, create: [], update: [], remove: [] })).toEqual({ created: [], updated: [] });
     expect(emu.stats().requests).toBe(0);
-  });
-
-  it('after a restart (no aliases) finds an updated membership by its access group', async () => {
-    const id = identity('lockstep-restart');
-    const { ref: userRef } = await adapter.createUser(id);
-    const { ref: g } = await adapter.createGrant({ userRef, identity: id, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + H } });
-    await adapter.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 2 * H } });
-    const fresh = newAdapter();
-    const obs = await fresh.observe({ userRef, key: id.key, grantRefs: [{ ref: g, targetRef: group('354') }] });
-    expect(obs.grants).toEqual([{ ref: g, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 2 * H } }]);
-    await fresh.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('354'), window: { startsAt: T0, endsAt: T0 + 3 * H } });
-    await fresh.deleteGrant({ userRef, grantRef: g, targetRef: group('354') });
-    expect(emu.state.memberships(idOf(userRef))).toEqual([]);
   });
 
   it('re-adds a membership that was removed inside Command Centre when it is updated', async () => {
@@ -318,9 +419,11 @@ describe('memberships', () => {
     const { ref: userRef } = await adapter.createUser(id);
     const { ref: g } = await adapter.createGrant({ userRef, identity: id, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + H } });
     expect((await raw('DELETE', g)).status).toBe(204);
-    await adapter.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + 2 * H } });
-    const obs = await adapter.observe({ userRef, key: id.key, grantRefs: [{ ref: g, targetRef: group('352') }] });
-    expect(obs.grants).toEqual([{ ref: g, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + 2 * H } }]);
+    const { ref: again } = await adapter.updateGrant({ userRef, identity: id, grantRef: g, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + 2 * H } });
+    expect(again).toBeDefined();
+    expect(again).not.toBe(g);
+    const obs = await adapter.observe({ userRef, key: id.key, grantRefs: [{ ref: again!, targetRef: group('352') }] });
+    expect(obs.grants).toEqual([{ ref: again, targetRef: group('352'), window: { startsAt: T0, endsAt: T0 + 2 * H } }]);
   });
 
   it('rounds windows to whole seconds, outward', () => {

@@ -40,10 +40,11 @@ async function drive(a: ProviderAdapter, targetRef: string, pin: string): Promis
     if (a.capabilities.pinOnUser) await a.setUserPin(userRef, pin);
   }
   const grantPin = a.capabilities.pinOnLock ? pin : undefined;
-  const { ref } = await a.createGrant({ userRef, identity, targetRef, window: { startsAt: T0, endsAt: T0 + 2 * H }, pin: grantPin });
-  await a.updateGrant({ userRef, identity, targetRef, grantRef: ref, window: { startsAt: T0 + H, endsAt: T0 + 3 * H }, pin: grantPin });
+  let { ref } = await a.createGrant({ userRef, identity, targetRef, window: { startsAt: T0, endsAt: T0 + 2 * H }, pin: grantPin });
+  // As the engine does: an update may give the grant a new ref (Gallagher re-hrefs memberships).
+  ref = (await a.updateGrant({ userRef, identity, targetRef, grantRef: ref, window: { startsAt: T0 + H, endsAt: T0 + 3 * H }, pin: grantPin }))?.ref ?? ref;
   // A booking turned into an open-ended subscription (the until date must be cleared).
-  await a.updateGrant({ userRef, identity, targetRef, grantRef: ref, window: { startsAt: T0 + H, endsAt: null }, pin: grantPin });
+  ref = (await a.updateGrant({ userRef, identity, targetRef, grantRef: ref, window: { startsAt: T0 + H, endsAt: null }, pin: grantPin }))?.ref ?? ref;
   const seen = await a.observe({ userRef, key: KEY, grantRefs: [{ ref, targetRef }] });
   expect(seen.grants.map((g) => g.window)).toEqual([{ startsAt: T0 + H, endsAt: null }]);
   await a.deleteGrant({ userRef, grantRef: ref, targetRef });

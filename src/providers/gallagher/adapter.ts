@@ -7,9 +7,11 @@
  * hands out (HATEOAS: only `/api` is hard-coded), so refs are hrefs: user = cardholder href,
  * target = access group href, grant = membership href.
  *
- * Command Centre changes a membership's href when the membership is updated, so the adapter keeps a
- * small alias map (the ref the engine holds → the membership's current href) and, when it has none,
- * re-finds a membership by its access group. See `resolveMembership`.
+ * Command Centre changes a membership's href when the membership is updated. The adapter learns the
+ * new href from the read-back after the PATCH and returns it (`updateGrant` → `{ ref }`,
+ * `applyGrantBatch` → `updated`); the engine stores it. The adapter itself keeps no state about
+ * memberships, so a restart changes nothing. A ref that is no longer on the cardholder is simply gone
+ * (see `observe` and notes.md, "Hrefs change when a membership is updated").
  */
 import { JsonHttpClient } from '../http.js';
 import {
@@ -120,10 +122,6 @@ export class GallagherAdapter implements ProviderAdapter {
   private readonly baseUrl: string;
   private readonly divisionHref: string;
   private discovery: Promise<{ cardholders: string; accessGroups: string }> | null = null;
-  /** Ref the engine holds → the membership's current href (updates change hrefs). */
-  private readonly currentOf = new Map<string, string>();
-  /** Current href → the ref the engine holds. */
-  private readonly refOf = new Map<string, string>();
 
   constructor(opts: GallagherAdapterOptions) {
     let url: URL;
@@ -185,7 +183,7 @@ export class GallagherAdapter implements ProviderAdapter {
     const existing = await this.cardholderByKey(identity.key);
     if (existing) return { ref: existing.href };
     const { cardholders } = await this.features();
-    await this.http.request('POST', this.path(cardholders), {
+    const res = await this.http.request('POST', this.path(cardholders), {
       body: {
         ...splitName(identity.displayName),
         description: identity.key,
@@ -193,7 +191,10 @@ export class GallagherAdapter implements ProviderAdapter {
         division: { href: this.divisionHref },
       },
     });
-    // The new href is in the Location header, which JsonHttpClient does not expose: read it back.
+    // 201 with the new cardholder's href in the Location header (documented); without a usable one
+    // (a proxy dropped it), find the cardholder by its description.
+    const location = cardholderLocation(res.headers.location, cardholders);
+    if (location) return { ref: location };
     const created = await this.cardholderByKey(identity.key);
     if (!created) throw new ProviderError('transient', 'gallagher: the cardholder was created but a search by its description did not find it yet; retry');
     return { ref: created.href };
@@ -217,9 +218,11 @@ export class GallagherAdapter implements ProviderAdapter {
     return { ref: created[0] };
   }
 
-  async updateGrant(input: GrantInput & { grantRef: string }): Promise<void> {
+  /** Returns the membership's new href (Command Centre re-issues it on every update). */
+  async updateGrant(input: GrantInput & { grantRef: string }): Promise<{ ref?: string }> {
     const userRef = await this.resolveUserRef(input.userRef, input.identity.key);
-    await this.applyGrantBatch({ userRef, identity: input.identity, create: [], update: [{ grantRef: input.grantRef, targetRef: input.targetRef, window: input.window }], remove: [] });
+    const { updated } = await this.applyGrantBatch({ userRef, identity: input.identity, create: [], update: [{ grantRef: input.grantRef, targetRef: input.targetRef, window: input.window }], remove: [] });
+    return updated[0] === undefined ? {} : { ref: updated[0] };
   }
 
   async deleteGrant(input: { userRef?: string; grantRef: string; targetRef: string }): Promise<void> {
@@ -231,8 +234,16 @@ export class GallagherAdapter implements ProviderAdapter {
 
   /**
    * Every membership change for one cardholder in ONE PATCH (`accessGroups: {add, update, remove}`),
-   * as Command Centre recommends. Reads the memberships first when existing ones are touched (their
-   * hrefs may have changed) and afterwards when new hrefs must be learned (the PATCH answers 204).
+   * as Command Centre recommends. Reads the memberships first when existing ones are touched (to tell
+   * which refs are still there) and afterwards when hrefs must be learned (the PATCH answers 204):
+   * `created` in the order of `create`, `updated` (the new href of each updated membership) in the
+   * order of `update`.
+   *
+   * A ref that is no longer on the cardholder (removed inside Command Centre, or re-hrefed by an update
+   * whose new href was never recorded) is gone: removing it is done, and updating it adds a new
+   * membership with the wanted window, whose href is returned as the updated ref. No guessing which
+   * other membership it might have become; the engine's read-back adopts any membership it does not
+   * know and repairs the difference.
    */
   async applyGrantBatch(input: {
     userRef: string;
@@ -240,60 +251,67 @@ export class GallagherAdapter implements ProviderAdapter {
     create: NewMembership[];
     update: { grantRef: string; targetRef: string; window: AccessWindow }[];
     remove: { grantRef: string; targetRef: string }[];
-  }): Promise<{ created: string[] }> {
+  }): Promise<{ created: string[]; updated: (string | undefined)[] }> {
     const { userRef } = input;
-    if (!input.create.length && !input.update.length && !input.remove.length) return { created: [] };
+    if (!input.create.length && !input.update.length && !input.remove.length) return { created: [], updated: [] };
 
-    const before = input.update.length || input.remove.length ? await this.memberships(userRef) : null;
-    const batchRefs = new Set([...input.update.map((u) => u.grantRef), ...input.remove.map((r) => r.grantRef)]);
-    const taken = new Set<string>();
+    const before = input.update.length || input.remove.length ? await this.memberships(userRef) : [];
+    const present = new Set(before.map((m) => m.href));
+    const seen = new Set<string>();
+    /** A ref is used at most once per PATCH (Command Centre refuses one href twice). */
+    const live = (ref: string) => present.has(ref) && !seen.has(ref) && (seen.add(ref), true);
+
     const add: NewMembership[] = [...input.create];
-    /** Updates whose membership is gone are re-added; their new href is aliased to the engine's ref. */
-    const readded: { grantRef: string; index: number }[] = [];
-    const update: { grantRef: string; current: string; targetRef: string; window: AccessWindow }[] = [];
-    for (const u of input.update) {
-      const current = this.resolveMembership(u.grantRef, u.targetRef, before!, taken, batchRefs);
-      if (current) update.push({ ...u, current });
-      else readded.push({ grantRef: u.grantRef, index: add.push({ targetRef: u.targetRef, window: u.window }) - 1 });
-    }
-    const remove: { grantRef: string; current: string }[] = [];
-    for (const r of input.remove) {
-      const current = this.resolveMembership(r.grantRef, r.targetRef, before!, taken, batchRefs);
-      if (current) remove.push({ grantRef: r.grantRef, current });
-      else this.forget(r.grantRef); // already gone: removing it is done
-    }
+    /** Per update: the href it PATCHes, or the index of the membership re-added in its place. */
+    const plan = input.update.map((u) => (live(u.grantRef) ? { href: u.grantRef } : { index: add.push({ targetRef: u.targetRef, window: u.window }) - 1 }));
+    const remove = input.remove.filter((r) => live(r.grantRef)); // the others are already gone: done
 
+    const update = input.update.flatMap((u, i) => {
+      const p = plan[i];
+      return 'href' in p ? [{ href: p.href, window: u.window }] : [];
+    });
     const block: Record<string, unknown[]> = {};
     if (add.length) block.add = add.map((a) => ({ accessGroup: { href: a.targetRef }, ...windowFields(a.window, 'add') }));
-    if (update.length) block.update = update.map((u) => ({ href: u.current, ...windowFields(u.window, 'update') }));
-    if (remove.length) block.remove = remove.map((r) => ({ href: r.current }));
-    if (!Object.keys(block).length) return { created: [] };
+    if (update.length) block.update = update.map((u) => ({ href: u.href, ...windowFields(u.window, 'update') }));
+    if (remove.length) block.remove = remove.map((r) => ({ href: r.grantRef }));
+    if (!Object.keys(block).length) return { created: [], updated: [] }; // only removes, all already gone
 
     await this.http.request('PATCH', this.path(userRef), { body: { accessGroups: block } });
-    for (const r of remove) this.forget(r.grantRef);
-    if (!add.length && !update.length) return { created: [] };
+    if (!add.length && !update.length) return { created: [], updated: [] };
 
-    // Learn the hrefs of what this PATCH created (new memberships, and updated ones: new hrefs).
+    // Learn the hrefs this PATCH produced: a membership on the same access group with exactly the
+    // window just written, whose href did not exist before the PATCH (so it belongs to no other ref).
     const after = await this.memberships(userRef);
-    const old = new Set((before ?? []).map((m) => m.href));
     const assigned = new Set<string>();
-    const pick = (targetRef: string, window: AccessWindow, what: string): string => {
+    const pick = (targetRef: string, window: AccessWindow, what: string, previous?: string): string => {
       const want = roundWindow(window);
-      const candidates = after.filter((m) => m.accessGroup?.href === targetRef && !assigned.has(m.href) && !old.has(m.href) && sameWindow(m, want));
-      // Prefer a membership nobody holds a ref to (a PATCH with identical adds makes identical twins).
-      const hit = candidates.find((m) => !this.refOf.has(m.href)) ?? candidates[0];
+      const fits = (m: ApiMembership) => m.accessGroup?.href === targetRef && !assigned.has(m.href) && sameWindow(m, want);
+      // A server that kept the href on update (not Command Centre's documented behaviour) is fine too.
+      const hit = after.find((m) => fits(m) && !present.has(m.href)) ?? (previous ? after.find((m) => m.href === previous && fits(m)) : undefined);
       if (!hit) {
         throw new ProviderError('transient', `gallagher: Command Centre accepted the membership ${what} but it did not show in the cardholder's memberships; retry`);
       }
       assigned.add(hit.href);
       return hit.href;
     };
-    for (const u of update) this.alias(u.grantRef, pick(u.targetRef, u.window, 'update'));
+    const updatedHrefs = new Map<number, string>();
+    input.update.forEach((u, i) => {
+      const p = plan[i];
+      if ('href' in p) updatedHrefs.set(i, pick(u.targetRef, u.window, 'update', p.href));
+    });
     const addedHrefs = add.map((a) => pick(a.targetRef, a.window, 'add'));
-    for (const r of readded) this.alias(r.grantRef, addedHrefs[r.index]);
-    return { created: addedHrefs.slice(0, input.create.length) };
+    const updated = input.update.map((_, i) => {
+      const p = plan[i];
+      return 'href' in p ? updatedHrefs.get(i)! : addedHrefs[p.index];
+    });
+    return { created: addedHrefs.slice(0, input.create.length), updated };
   }
 
+  /**
+   * What the cardholder holds, each membership under its current href. Stateless: a ref the engine
+   * holds that is no longer on the cardholder is reported absent (the engine drops it and adopts the
+   * membership it may have become, under its new href, as drift; see notes.md).
+   */
   async observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
     let ch: ApiCardholder | null;
     if (input.userRef) {
@@ -304,24 +322,9 @@ export class GallagherAdapter implements ProviderAdapter {
     }
     if (!ch) return { user: null, grants: [] };
 
-    const current = (ch.accessGroups ?? []).filter((m) => typeof m.href === 'string' && typeof m.accessGroup?.href === 'string');
-    // Map memberships back to the refs the engine holds, so an updated (re-hrefed) membership is not
-    // mistaken for drift.
-    const known = new Set(input.grantRefs.map((g) => g.ref));
-    const taken = new Set<string>();
-    const refFor = new Map<string, string>();
-    for (const g of input.grantRefs) {
-      const href = this.resolveMembership(g.ref, g.targetRef, current, taken, known);
-      if (href) {
-        refFor.set(href, g.ref);
-        if (href !== g.ref) this.alias(g.ref, href);
-      }
-    }
-    const grants: ObservedGrant[] = current.map((m) => ({
-      ref: refFor.get(m.href) ?? this.refOf.get(m.href) ?? m.href,
-      targetRef: m.accessGroup!.href!,
-      window: readWindow(m),
-    }));
+    const grants: ObservedGrant[] = (ch.accessGroups ?? [])
+      .filter((m) => typeof m.href === 'string' && typeof m.accessGroup?.href === 'string')
+      .map((m) => ({ ref: m.href, targetRef: m.accessGroup!.href!, window: readWindow(m) }));
     return { user: { ref: ch.href, key: ch.description ?? input.key }, grants };
   }
 
@@ -403,38 +406,18 @@ export class GallagherAdapter implements ProviderAdapter {
     if (!found) throw new ProviderError('not-found', 'gallagher: the cardholder for this grant does not exist (create the user first)');
     return found.href;
   }
+}
 
-  /**
-   * The current href of the membership the engine knows as `ref`: the ref itself, its alias after an
-   * update, or — when this process has no alias (restart) — the only membership on the same access
-   * group that no other ref claims. Null when it is gone or cannot be told apart.
-   */
-  private resolveMembership(ref: string, targetRef: string, current: ApiMembership[], taken: Set<string>, otherRefs: Set<string>): string | null {
-    const has = (href: string | undefined) => !!href && !taken.has(href) && current.some((m) => m.href === href);
-    let hit: string | null = null;
-    if (has(ref)) hit = ref;
-    else if (has(this.currentOf.get(ref))) hit = this.currentOf.get(ref)!;
-    else {
-      const free = current.filter(
-        (m) => m.accessGroup?.href === targetRef && !taken.has(m.href) && !otherRefs.has(m.href) && !this.refOf.has(m.href),
-      );
-      if (free.length === 1) hit = free[0].href;
-    }
-    if (hit) taken.add(hit);
-    return hit;
-  }
-
-  private alias(ref: string, href: string): void {
-    this.forget(ref);
-    if (href === ref) return;
-    this.currentOf.set(ref, href);
-    this.refOf.set(href, ref);
-  }
-
-  private forget(ref: string): void {
-    const current = this.currentOf.get(ref);
-    if (current !== undefined) this.refOf.delete(current);
-    this.currentOf.delete(ref);
+/** The Location of a created cardholder, when it is an href under the cardholders feature. */
+function cardholderLocation(value: string | undefined, cardholders: string): string | null {
+  if (!value) return null;
+  try {
+    const loc = new URL(value, cardholders);
+    const base = new URL(cardholders);
+    const prefix = base.pathname.replace(/\/+$/, '') + '/';
+    return loc.origin === base.origin && loc.pathname.startsWith(prefix) && loc.pathname.length > prefix.length ? loc.href : null;
+  } catch {
+    return null;
   }
 }
 
