@@ -4,11 +4,13 @@
  * failed action attempts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SeamAdapter, OPEN_END_ISO, codeName, nameCarriesKey } from '../../src/providers/seam/adapter.js';
+import { SeamAdapter, OPEN_END_ISO, codeName, nameCarriesKey, roundOfflineWindow, SeamReplanNeeded } from '../../src/providers/seam/adapter.js';
 import { seamProvider } from '../../src/providers/seam/index.js';
 import { startEmulatorServer, type EmulatorServer } from '../../src/providers/emulator-kit.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { startSeamPeer, type SeamPeer } from '../contract/seam-proxy.js';
+import { startSeamOfflineStub, STUB_API_KEY, ONLINE_LOCK, OFFLINE_LOCK, type SeamOfflineStub } from '../contract/seam-offline-stub.js';
+import type { Harness } from '../support/harness.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2030-03-01T10:00:00.000Z');
@@ -310,5 +312,208 @@ describe('answers the fake never gives (stub)', () => {
     expect((await catchErr(update())).details.status).toBe(409);
     attemptStatus = 'pending';
     await update();
+  });
+});
+
+describe('offline-only devices (igloohome algoPIN via Seam; stub, as the fake drops is_offline_access_code)', () => {
+  let stub: SeamOfflineStub;
+  const M = 60_000;
+  const stubAdapter = () => newAdapter({ baseUrl: stub.url, apiKey: STUB_API_KEY });
+  const creates = () => stub.requests.filter((r) => r.path === '/access_codes/create');
+  beforeAll(async () => {
+    stub = await startSeamOfflineStub();
+  });
+  afterAll(() => stub.close());
+
+  it('lists an offline-only lock as a target that says its codes cannot be withdrawn', async () => {
+    const targets = await stubAdapter().listTargets();
+    expect(targets.map((t) => t.ref).sort()).toEqual([OFFLINE_LOCK, ONLINE_LOCK].sort());
+    const shed = targets.find((t) => t.ref === OFFLINE_LOCK)!;
+    expect(shed).toMatchObject({ kind: 'lock', name: 'Shed' });
+    expect(shed.description).toContain("offline codes (issued by the lock's algorithm; cannot be withdrawn)");
+    expect(shed.pinRules).toBeUndefined();
+  });
+
+  it('rounds outward to whole hours (≤ 672 h) or whole days (to 367), only for offline devices', async () => {
+    const a = stubAdapter();
+    await a.listTargets();
+    const w = { startsAt: T0 + 15 * M, endsAt: T0 + 2 * H + 45 * M };
+    expect(a.roundWindow(w, OFFLINE_LOCK)).toEqual({ startsAt: T0, endsAt: T0 + 3 * H });
+    expect(a.roundWindow(w, ONLINE_LOCK)).toEqual(w);
+    expect(a.roundWindow({ startsAt: T0, endsAt: T0 + 672 * H }, OFFLINE_LOCK)).toEqual({ startsAt: T0, endsAt: T0 + 672 * H });
+    const long = a.roundWindow({ startsAt: T0 + 30 * M, endsAt: T0 + 672 * H + 30 * M }, OFFLINE_LOCK);
+    expect(long).toEqual({ startsAt: T0, endsAt: T0 + 29 * 24 * H }); // daily-bound: same time of day
+    expect(roundOfflineWindow({ startsAt: T0, endsAt: T0 + 400 * 24 * H })).toMatchObject({ maxTimeRounding: '1d', units: 400 });
+    // Rounding a rounded window changes nothing (the engine plans with it and reads it back).
+    expect(a.roundWindow(long!, OFFLINE_LOCK)).toEqual(long);
+    expect(a.roundWindow({ startsAt: T0, endsAt: null }, OFFLINE_LOCK)).toEqual({ startsAt: T0, endsAt: null });
+  });
+
+  it('creates an offline code without a PIN and returns it as a fixed credential with the rounded window', async () => {
+    const a = stubAdapter();
+    await a.listTargets();
+    const window = a.roundWindow({ startsAt: T0 + 15 * M, endsAt: T0 + 2 * H + 45 * M }, OFFLINE_LOCK);
+    const out = await a.createGrant({ identity: identity('k-off'), targetRef: OFFLINE_LOCK, window, pin: '734591' });
+    const sent = creates().at(-1)!.body;
+    expect(sent).toEqual({
+      device_id: OFFLINE_LOCK,
+      name: 'k-off Person k-off',
+      is_offline_access_code: true,
+      max_time_rounding: '1h',
+      starts_at: new Date(T0).toISOString(),
+      ends_at: new Date(T0 + 3 * H).toISOString(),
+    });
+    const held = stub.codes.find((c) => c.access_code_id === out.ref)!;
+    expect(out).toEqual({
+      ref: held.access_code_id,
+      fixed: true,
+      credential: { kind: 'pin', secret: held.code, validFrom: T0, validUntil: T0 + 3 * H, instructions: expect.stringMatching(/keypad/) },
+    });
+    expect(out.credential!.secret).not.toBe('734591');
+    // Observe reports it (the engine knows its ref) with the window the engine asked for.
+    const obs = await a.observe({ key: 'k-off', grantRefs: [{ ref: out.ref, targetRef: OFFLINE_LOCK }] });
+    expect(obs.grants).toEqual([{ ref: out.ref, targetRef: OFFLINE_LOCK, window }]);
+  });
+
+  it('a code over 24 h must be used within the first 24 h; a daily-bound code is sent with "1d"', async () => {
+    const a = stubAdapter();
+    await a.listTargets();
+    const two = await a.createGrant({ identity: identity('k-2d'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: T0 + 48 * H } });
+    expect(two.credential).toMatchObject({ firstUseBefore: T0 + 24 * H, instructions: expect.stringMatching(/within 24 hours/) });
+    const window = a.roundWindow({ startsAt: T0 + 10 * M, endsAt: T0 + 40 * 24 * H - 10 * M }, OFFLINE_LOCK);
+    const month = await a.createGrant({ identity: identity('k-40d'), targetRef: OFFLINE_LOCK, window });
+    expect(creates().at(-1)!.body).toMatchObject({ max_time_rounding: '1d', starts_at: new Date(T0).toISOString(), ends_at: new Date(T0 + 40 * 24 * H).toISOString() });
+    expect(month.credential).toMatchObject({ validFrom: T0, validUntil: T0 + 40 * 24 * H, firstUseBefore: T0 + 24 * H });
+  });
+
+  it('refuses open-ended and over-367-day windows with a clear rejection, without calling Seam', async () => {
+    const a = stubAdapter();
+    const before = creates().length;
+    const open = await catchErr(a.createGrant({ identity: identity('k-x'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: null } }));
+    expect(open.kind).toBe('rejected');
+    expect(open.message).toMatch(/must end/);
+    const long = await catchErr(a.createGrant({ identity: identity('k-x'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: T0 + 368 * 24 * H } }));
+    expect(long.kind).toBe('rejected');
+    expect(long.message).toMatch(/at most 367 days/);
+    expect(creates().length).toBe(before);
+  });
+
+  it('the stub refuses what Seam refuses: a custom code, a missing or inconsistent max_time_rounding', async () => {
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${stub.url}/access_codes/create`, { method: 'POST', headers: { authorization: `Bearer ${STUB_API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const ok = { device_id: OFFLINE_LOCK, name: 'x', is_offline_access_code: true, max_time_rounding: '1h', starts_at: new Date(T0).toISOString(), ends_at: new Date(T0 + H).toISOString() };
+    expect((await post(ok)).status).toBe(200);
+    expect((await post({ ...ok, code: '123456' })).status).toBe(400);
+    expect((await post({ ...ok, max_time_rounding: undefined })).status).toBe(400);
+    expect((await post({ ...ok, ends_at: new Date(T0 + H + 30 * M).toISOString() })).status).toBe(400);
+    expect((await post({ ...ok, ends_at: new Date(T0 + 673 * H).toISOString() })).status).toBe(400);
+    expect((await post({ ...ok, max_time_rounding: '1d', ends_at: new Date(T0 + 29 * 24 * H + H).toISOString() })).status).toBe(400);
+    expect((await post({ ...ok, max_time_rounding: '1d', ends_at: new Date(T0 + 29 * 24 * H).toISOString() })).status).toBe(200);
+  });
+
+  it('an offline code is neither changed nor withdrawn remotely: the refusal says until when it stays valid', async () => {
+    const a = stubAdapter();
+    await a.listTargets();
+    const { ref } = await a.createGrant({ identity: identity('k-fix'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: T0 + 2 * H } });
+    const calls = stub.requests.length;
+    const upd = await catchErr(a.updateGrant({ grantRef: ref, identity: identity('k-fix'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: T0 + 3 * H } }));
+    const del = await catchErr(a.deleteGrant({ grantRef: ref, targetRef: OFFLINE_LOCK }));
+    for (const err of [upd, del]) {
+      expect(err.kind).toBe('rejected');
+      expect(err.message).toContain(`cannot be changed or withdrawn remotely; it stays valid until ${new Date(T0 + 2 * H).toISOString()}`);
+    }
+    expect(stub.requests.slice(calls).map((r) => r.path)).not.toContain('/access_codes/delete');
+    expect(stub.codes.some((c) => c.access_code_id === ref)).toBe(true);
+  });
+
+  it('a code Seam assigns later is read back once; still missing is transient, and the retry asks for the same code', async () => {
+    const a = stubAdapter();
+    await a.listTargets();
+    stub.codeDelayGets = 2;
+    try {
+      const input = { identity: identity('k-late'), targetRef: OFFLINE_LOCK, window: { startsAt: T0, endsAt: T0 + H } };
+      const before = creates().length;
+      const err = await catchErr(a.createGrant(input));
+      expect(err.kind).toBe('transient');
+      expect(err.retryable).toBe(true);
+      // Not adopted by observe without its credential: the engine drops its unfinished row and creates again.
+      expect((await a.observe({ key: 'k-late', grantRefs: [] })).grants).toEqual([]);
+      const out = await a.createGrant(input);
+      expect(creates().length).toBe(before + 1);
+      expect(out.credential!.secret).toMatch(/^\d{6}$/);
+    } finally {
+      stub.codeDelayGets = 0;
+    }
+  });
+
+  it('a fresh adapter plans unrounded before it has seen the device, and refuses to write that plan', async () => {
+    const a = stubAdapter();
+    const w = { startsAt: T0 + 15 * M, endsAt: T0 + H + 15 * M };
+    expect(a.roundWindow(w, OFFLINE_LOCK)).toEqual(w); // cold: unknown device, not rounded
+    const before = creates().length;
+    const err = await a.createGrant({ identity: identity('k-cold'), targetRef: OFFLINE_LOCK, window: w }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SeamReplanNeeded);
+    expect(err).not.toBeInstanceOf(ProviderError); // so the engine ends the run instead of carrying on with the stale plan
+    expect(creates().length).toBe(before);
+    const rounded = a.roundWindow(w, OFFLINE_LOCK); // warm now
+    expect(rounded).toEqual({ startsAt: T0, endsAt: T0 + 2 * H });
+    const out = await a.createGrant({ identity: identity('k-cold'), targetRef: OFFLINE_LOCK, window: rounded });
+    // Another fresh adapter reads the code back with exactly the window the engine asked for.
+    const obs = await stubAdapter().observe({ key: 'k-cold', grantRefs: [{ ref: out.ref, targetRef: OFFLINE_LOCK }] });
+    expect(obs.grants).toEqual([{ ref: out.ref, targetRef: OFFLINE_LOCK, window: rounded }]);
+  });
+
+  describe('through the whole of Lockstep', () => {
+    let h: Harness;
+    let hoursFromNow: (hours: number) => string;
+    beforeAll(async () => {
+      // Loaded here so the adapter tests above do not depend on the whole app building.
+      const harness = await import('../support/harness.js');
+      hoursFromNow = harness.hoursFromNow;
+      h = await harness.startHarness('sqlite', { provider: { kind: 'seam', baseUrl: stub.url, credentials: { apiKey: STUB_API_KEY } } as never });
+    });
+    afterAll(() => h?.close());
+
+    it('booking → the guest sees the offline code; a restart changes nothing; cancel → left valid, and the audit says so', async () => {
+      const space = await h.space([OFFLINE_LOCK]);
+      const [start, end] = [hoursFromNow(2), hoursFromNow(4)];
+      const res = await h.call('POST', '/v1/bookings', { spaceId: space, organiser: { name: 'Ada', email: 'ada-offline@example.com' }, start, end }, h.keys.admin);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const b = res.body as { id: string; organiserId: string };
+      await h.converge();
+
+      const guest = (await h.call('POST', '/v1/api-keys', { role: 'guest', name: 'g', personId: b.organiserId }, h.keys.admin)).body.key as string;
+      const creds = (await h.call('GET', '/v1/me/credentials', undefined, guest)).body.results as { targetRef: string; secret: string; validFrom: string; validUntil: string }[];
+      expect(creds).toHaveLength(1);
+      const code = stub.codes.find((c) => c.device_id === OFFLINE_LOCK && c.name.startsWith(`lockstep-${b.organiserId}`))!;
+      expect(creds[0]).toMatchObject({ targetRef: OFFLINE_LOCK, secret: code.code, validFrom: code.starts_at, validUntil: code.ends_at });
+      expect(Date.parse(code.starts_at) % H).toBe(0);
+      expect(Date.parse(code.starts_at)).toBeLessThanOrEqual(Date.parse(start) - 15 * M);
+      expect(Date.parse(code.ends_at)).toBeGreaterThanOrEqual(Date.parse(end) + 15 * M);
+      expect((await h.call('GET', `/v1/bookings/${b.id}/sync`, undefined, h.keys.admin)).body.state).toBe('applied');
+
+      // A restart: a fresh adapter plans once without rounding, refuses to write it, and re-plans.
+      const offlineCreates = () => stub.requests.filter((r) => r.path === '/access_codes/create' && r.body.device_id === OFFLINE_LOCK).length;
+      const made = offlineCreates();
+      (h.app.engine as unknown as { adapters: Map<string, unknown> }).adapters.clear();
+      await h.app.engine.scheduleDriftCheck();
+      await h.converge();
+      expect(offlineCreates()).toBe(made);
+      const audit = (await h.call('GET', `/v1/audit?subjectId=${b.organiserId}`, undefined, h.keys.admin)).body.results as { action: string }[];
+      expect(audit.filter((a) => a.action.startsWith('drift.') || a.action === 'access.left-valid')).toEqual([]);
+      expect((await h.call('GET', '/v1/me/credentials', undefined, guest)).body.results).toEqual(creds);
+
+      expect((await h.call('POST', `/v1/bookings/${b.id}/cancel`, undefined, h.keys.admin)).status).toBeLessThan(300);
+      await h.converge();
+      const sync = (await h.call('GET', `/v1/bookings/${b.id}/sync`, undefined, h.keys.admin)).body;
+      expect(sync.state).toBe('left-valid');
+      expect(sync.entries[0].validUntil).toBe(code.ends_at);
+      const left = (await h.call('GET', `/v1/audit?subjectId=${b.organiserId}&action=access.left-valid`, undefined, h.keys.admin)).body.results;
+      expect(left).toHaveLength(1);
+      expect(left[0].details.why).toMatch(/cannot withdraw/);
+      expect(stub.codes.some((c) => c.access_code_id === code.access_code_id)).toBe(true);
+      expect(stub.requests.some((r) => r.path === '/access_codes/delete' && r.body.access_code_id === code.access_code_id)).toBe(false);
+      expect((await h.call('GET', '/v1/me/credentials', undefined, guest)).body.results).toEqual([]);
+    });
   });
 });

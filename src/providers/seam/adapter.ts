@@ -6,6 +6,10 @@
  * code's `name` starts with Lockstep's identity key so a create that crashed before we recorded its id
  * can be found and adopted by observe().
  *
+ * Offline-only devices (igloohome algoPIN via Seam) are targets too: there a grant is an offline code
+ * that Seam has the lock maker issue for a rounded window; it is returned to the engine as a credential
+ * with `fixed: true` (never changed in place, never withdrawn). See notes.md "Offline codes".
+ *
  * Every Seam route is a POST with a JSON body and `Authorization: Bearer <api key>`. Errors come back
  * as `{ error: { type, message } }`; we map them ourselves (the shared client only reads flat bodies)
  * and never copy Seam's message text, which can echo the PIN.
@@ -13,6 +17,7 @@
 import { JsonHttpClient } from '../http.js';
 import {
   ProviderError,
+  type IssuedCredential,
   type AccessTarget,
   type AccessWindow,
   type GrantInput,
@@ -28,7 +33,8 @@ import {
   deviceDescription,
   deviceName,
   devicePinRules,
-  canHoldOnlineCodes,
+  isCodeTarget,
+  takesOfflineCodesOnly,
   pinProblem,
   nameMaxLength,
   type SeamDevice,
@@ -57,6 +63,7 @@ export interface SeamAccessCode {
   warnings?: SeamCodeIssue[];
   is_managed?: boolean;
   is_offline_access_code?: boolean;
+  is_waiting_for_code_assignment?: boolean;
 }
 
 interface SeamActionAttempt {
@@ -120,6 +127,52 @@ function toMs(value: string | undefined, what: string): number {
   return ms;
 }
 
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Seam's (igloohome's) offline code limits: hourly-bound 1–672 h, daily-bound 29–367 days. */
+export const OFFLINE_MAX_HOURS = 672;
+export const OFFLINE_MAX_DAYS = 367;
+
+export interface OfflineRounding {
+  window: { startsAt: number; endsAt: number };
+  /** Seam's `max_time_rounding`: "1h" (hourly-bound) or "1d" (daily-bound). */
+  maxTimeRounding: '1h' | '1d';
+  /** Length in whole units of `maxTimeRounding`. */
+  units: number;
+}
+
+/**
+ * The window an offline code is issued for: outward to whole (UTC) hours, as an hourly-bound code when
+ * that is at most 672 h; otherwise a daily-bound code from the same whole hour for whole days, so start
+ * and end are at the same time of day. Null for an open-ended window (an offline code always ends).
+ * Longer than 367 days is still rounded here; createGrant refuses it.
+ */
+export function roundOfflineWindow(window: AccessWindow): OfflineRounding | null {
+  if (window.endsAt === null || window.endsAt <= window.startsAt) return null;
+  const startsAt = Math.floor(window.startsAt / HOUR) * HOUR;
+  const hourEnd = Math.ceil(window.endsAt / HOUR) * HOUR;
+  const hours = (hourEnd - startsAt) / HOUR;
+  if (hours <= OFFLINE_MAX_HOURS) return { window: { startsAt, endsAt: hourEnd }, maxTimeRounding: '1h', units: hours };
+  const days = Math.ceil((window.endsAt - startsAt) / DAY); // ≥ 29, as 672 h = 28 days
+  return { window: { startsAt, endsAt: startsAt + days * DAY }, maxTimeRounding: '1d', units: days };
+}
+
+/**
+ * Thrown (deliberately not a ProviderError) when the engine planned an offline device's window without
+ * rounding, because this adapter had not yet seen the device (first sync after a restart). Nothing was
+ * written. The engine carries on past a ProviderError to the plan's remaining steps, which here would
+ * be "leave the person's existing offline code valid" (a needless new code for the guest); any other
+ * error ends the run, which is retried at once with a warm device cache and a correctly rounded plan.
+ */
+export class SeamReplanNeeded extends Error {
+  constructor(deviceId: string) {
+    super(
+      `seam: lock ${deviceId} takes offline codes only, which this adapter learned after the sync was planned (first sync since a restart); nothing was written, and the retry plans with Seam's hourly/daily rounding`,
+    );
+    this.name = 'SeamReplanNeeded';
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `name` is "<key>" or "<key> <display name>"; this is the key-match that keeps `ls-1` from matching `ls-10`. */
@@ -136,6 +189,13 @@ export class SeamAdapter implements ProviderAdapter {
   private readonly actionAttemptWaitMs: number;
   /** Devices seen by listTargets or fetched on demand: their PIN and name constraints. */
   private readonly devices = new Map<string, SeamDevice>();
+  /** Targets roundWindow was asked about before their device was known (answered unrounded). */
+  private readonly plannedBlind = new Set<string>();
+  /**
+   * Offline codes Seam created but had not yet assigned a code to, by device/key/window: the retry asks
+   * for that code instead of creating another one. In memory only (see notes.md).
+   */
+  private readonly awaitingCode = new Map<string, string>();
 
   constructor(opts: SeamAdapterOptions) {
     this.baseUrl = opts.baseUrl;
@@ -165,8 +225,8 @@ export class SeamAdapter implements ProviderAdapter {
 
   async listTargets(): Promise<AccessTarget[]> {
     const devices = await this.listDevices();
-    return devices.filter(canHoldOnlineCodes).map((d) => {
-      const rules = devicePinRules(d);
+    return devices.filter(isCodeTarget).map((d) => {
+      const rules = takesOfflineCodesOnly(d) ? undefined : devicePinRules(d);
       const description = deviceDescription(d);
       return {
         ref: d.device_id,
@@ -190,9 +250,26 @@ export class SeamAdapter implements ProviderAdapter {
     throw new ProviderError('rejected', 'seam: the PIN travels with each access code (pinOnUser is false)');
   }
 
-  async createGrant(input: GrantInput): Promise<{ ref: string }> {
-    const pin = requirePin(input.pin);
+  /**
+   * Offline-only devices get their window rounded outward (see roundOfflineWindow); everything else is
+   * stored exactly. Synchronous, so it relies on devices seen by listTargets/observe/createGrant: for a
+   * device not seen yet it answers unrounded, and createGrant refuses to write such a plan for an
+   * offline device (SeamReplanNeeded) so the engine re-plans once the device is known.
+   */
+  roundWindow(window: AccessWindow, targetRef: string): AccessWindow {
+    const device = this.devices.get(targetRef);
+    if (!device) {
+      this.plannedBlind.add(targetRef);
+      return window;
+    }
+    if (!takesOfflineCodesOnly(device)) return window;
+    return roundOfflineWindow(window)?.window ?? window;
+  }
+
+  async createGrant(input: GrantInput): Promise<{ ref: string; credential?: IssuedCredential; fixed?: boolean }> {
     const device = await this.device(input.targetRef);
+    if (takesOfflineCodesOnly(device)) return this.createOfflineCode(input, device);
+    const pin = requirePin(input.pin);
     assertPinFits(device, pin);
     const body = {
       device_id: input.targetRef,
@@ -218,8 +295,9 @@ export class SeamAdapter implements ProviderAdapter {
   }
 
   async updateGrant(input: GrantInput & { grantRef: string }): Promise<void> {
-    const pin = requirePin(input.pin);
     const device = await this.device(input.targetRef);
+    if (takesOfflineCodesOnly(device)) throw await this.offlineCodeIsFixed(input.grantRef);
+    const pin = requirePin(input.pin);
     assertPinFits(device, pin);
     const res = await this.post<{ action_attempt?: SeamActionAttempt }>('/access_codes/update', {
       // No device_id: Seam (and its fake) look a code up by id *or* device, and a code deleted behind
@@ -233,6 +311,8 @@ export class SeamAdapter implements ProviderAdapter {
   }
 
   async deleteGrant(input: { grantRef: string; targetRef: string }): Promise<void> {
+    const device = this.devices.get(input.targetRef) ?? (await this.device(input.targetRef).catch(() => null));
+    if (device && takesOfflineCodesOnly(device)) throw await this.offlineCodeIsFixed(input.grantRef);
     const res = await this.post<{ action_attempt?: SeamActionAttempt } & SeamErrorBody>(
       '/access_codes/delete',
       { access_code_id: input.grantRef },
@@ -245,10 +325,17 @@ export class SeamAdapter implements ProviderAdapter {
    * Every code on every code-capable device whose name carries the person's key. Codes on their way
    * out (`removing`) are not held; codes in any other state are (unset/setting are scheduled or being
    * written; `unknown` means Seam cannot reach the account, and we do not treat that as removal).
+   *
+   * Offline codes are reported only when the engine already holds their ref (it recorded them with the
+   * credential and `fixed`), with the window Seam holds, which is the rounded window the engine asked
+   * for. An offline code the engine never recorded (a create whose code Seam had not assigned yet, or a
+   * crash before the answer was stored) is not adopted here: adopted, it would be a grant without its
+   * credential that the engine believes it can change and withdraw.
    */
   async observe(input: { key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
-    const devices = (await this.listDevices()).filter(canHoldOnlineCodes);
+    const devices = (await this.listDevices()).filter(isCodeTarget);
     const deviceIds = new Set(devices.map((d) => d.device_id));
+    const known = new Set(input.grantRefs.map((g) => g.ref));
     for (const g of input.grantRefs) deviceIds.add(g.targetRef);
     const grants: ObservedGrant[] = [];
     for (const deviceId of deviceIds) {
@@ -257,10 +344,90 @@ export class SeamAdapter implements ProviderAdapter {
       for (const c of res.access_codes) {
         // Filter by device again: a list must not hand us another device's codes (the fake does).
         if (c.device_id !== deviceId || !nameCarriesKey(c.name, input.key) || c.status === 'removing') continue;
+        const device = this.devices.get(deviceId);
+        const offline = c.is_offline_access_code === true || (device !== undefined && takesOfflineCodesOnly(device));
+        if (offline && !known.has(c.access_code_id)) continue;
         grants.push({ ref: c.access_code_id, targetRef: c.device_id, window: codeWindow(c) });
       }
     }
     return { user: null, grants };
+  }
+
+  // ---- offline codes ----
+
+  /**
+   * POST /access_codes/create with `is_offline_access_code: true`, no `code` (Seam has the lock maker
+   * issue one) and `max_time_rounding`; the code is returned as the guest's credential.
+   */
+  private async createOfflineCode(input: GrantInput, device: SeamDevice): Promise<{ ref: string; credential: IssuedCredential; fixed: true }> {
+    const deviceId = input.targetRef;
+    if (input.window.endsAt === null) {
+      throw new ProviderError('rejected', `seam: lock ${deviceId} takes offline codes only, and an offline code must end (at most ${OFFLINE_MAX_DAYS} days); an open-ended window cannot be issued`);
+    }
+    windowFields(input.window); // refuses an end before the start
+    const rounding = roundOfflineWindow(input.window)!;
+    if (rounding.maxTimeRounding === '1d' && rounding.units > OFFLINE_MAX_DAYS) {
+      throw new ProviderError(
+        'rejected',
+        `seam: lock ${deviceId} takes offline codes only, which last at most ${OFFLINE_MAX_DAYS} days; this window needs ${rounding.units} days`,
+      );
+    }
+    const { window } = rounding;
+    if (this.plannedBlind.has(deviceId) && (window.startsAt !== input.window.startsAt || window.endsAt !== input.window.endsAt)) {
+      throw new SeamReplanNeeded(deviceId);
+    }
+    const pendingKey = `${deviceId}|${input.identity.key}|${window.startsAt}|${window.endsAt}`;
+    let code: SeamAccessCode | null = null;
+    const pendingId = this.awaitingCode.get(pendingKey);
+    if (pendingId) code = await this.getCode(pendingId);
+    if (!code) {
+      const res = await this.post<{ access_code: SeamAccessCode }>('/access_codes/create', {
+        device_id: deviceId,
+        name: codeName(input.identity.key, input.identity.displayName, nameMaxLength(device)),
+        is_offline_access_code: true,
+        max_time_rounding: rounding.maxTimeRounding,
+        starts_at: toIso(window.startsAt),
+        ends_at: toIso(window.endsAt),
+      });
+      code = res.access_code;
+      // Seam may assign the code asynchronously (is_waiting_for_code_assignment): ask once more.
+      if (!code.code) code = (await this.getCode(code.access_code_id)) ?? code;
+    }
+    if (!code.code) {
+      this.awaitingCode.set(pendingKey, code.access_code_id);
+      throw new ProviderError('transient', `seam: Seam has not yet assigned the offline code on lock ${deviceId}; will ask again`);
+    }
+    this.awaitingCode.delete(pendingKey);
+    const validFrom = code.starts_at ? toMs(code.starts_at, 'access code starts_at') : window.startsAt;
+    const validUntil = code.ends_at ? toMs(code.ends_at, 'access code ends_at') : window.endsAt;
+    const long = validUntil - validFrom > DAY;
+    return {
+      ref: code.access_code_id,
+      fixed: true,
+      credential: {
+        kind: 'pin',
+        secret: code.code,
+        validFrom,
+        validUntil,
+        ...(long ? { firstUseBefore: validFrom + DAY } : {}),
+        instructions:
+          "Enter this code on the lock's keypad. The lock checks it by itself, without a connection, so it cannot be changed or withdrawn." +
+          (long ? ' Use it for the first time within 24 hours of the start, or it will not open the door.' : ''),
+      },
+    };
+  }
+
+  /** The code, or null when Seam no longer has it. */
+  private async getCode(accessCodeId: string): Promise<SeamAccessCode | null> {
+    const res = await this.post<{ access_code?: SeamAccessCode }>('/access_codes/get', { access_code_id: accessCodeId }, [404]);
+    return res.access_code ?? null;
+  }
+
+  /** The refusal for changing or withdrawing an offline code, saying until when it stays valid. */
+  private async offlineCodeIsFixed(accessCodeId: string): Promise<ProviderError> {
+    const code = await this.getCode(accessCodeId).catch(() => null);
+    const until = code?.ends_at ? `it stays valid until ${code.ends_at}` : 'it stays valid until its end';
+    return new ProviderError('rejected', `seam: an offline access code cannot be changed or withdrawn remotely; ${until}`);
   }
 
   // ---- helpers ----

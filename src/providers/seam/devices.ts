@@ -36,6 +36,22 @@ export function canHoldOnlineCodes(d: SeamDevice): boolean {
   return d.can_program_online_access_codes === true;
 }
 
+/**
+ * An offline-only device (igloohome without a bridge): Seam can only ask the lock maker's server for an
+ * algorithmic code (algoPIN) that the lock checks by itself. Such a code carries no PIN of ours, is
+ * issued for a rounded window, and can be neither changed nor withdrawn through Seam.
+ */
+export function takesOfflineCodesOnly(d: SeamDevice): boolean {
+  return d.can_program_offline_access_codes === true && d.can_program_online_access_codes !== true;
+}
+
+/** Listed as a target: takes our PIN online, or issues offline codes. */
+export function isCodeTarget(d: SeamDevice): boolean {
+  return canHoldOnlineCodes(d) || takesOfflineCodesOnly(d);
+}
+
+export const OFFLINE_TARGET_NOTE = "offline codes (issued by the lock's algorithm; cannot be withdrawn)";
+
 export function deviceName(d: SeamDevice): string {
   return d.nickname || d.properties?.appearance?.name || d.display_name || d.properties?.name || d.device_id;
 }
@@ -51,7 +67,8 @@ export function deviceDescription(d: SeamDevice): string | undefined {
   const lengths = p.supported_code_lengths?.length ? p.supported_code_lengths : null;
   if (lengths) parts.push(`codes of ${Math.min(...lengths)}–${Math.max(...lengths)} digits`);
   if (p.max_active_codes_supported) parts.push(`up to ${p.max_active_codes_supported} codes`);
-  if (p.online === false) parts.push('offline');
+  if (takesOfflineCodesOnly(d)) parts.push(OFFLINE_TARGET_NOTE);
+  else if (p.online === false) parts.push('offline');
   return parts.length ? parts.join(' · ') : undefined;
 }
 
