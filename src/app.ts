@@ -8,12 +8,19 @@ import { SecretBox, loadMasterKey } from './security/crypto.js';
 import { PinService } from './engine/pins.js';
 import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { ChangeFeed } from './engine/changes.js';
+import { Notifier, type NotifierSettings } from './notify/notifier.js';
+import { smtpTransport } from './notify/transport.js';
 
 export interface AppOptions {
   databaseUrl: string;
   secretKey?: string;
   keyFile?: string;
   engine?: Partial<Omit<EngineOptions, 'db' | 'queue' | 'secrets' | 'pins'>>;
+  /**
+   * E-mail notifications. `smtpUrl` unset: messages are kept in the local outbox. The notifier is
+   * created always (the outbox API needs it) and runs once `app.notifier.start()` is called.
+   */
+  notifier?: Partial<Omit<NotifierSettings, 'transport'>> & { smtpUrl?: string };
 }
 
 export interface App {
@@ -23,6 +30,7 @@ export interface App {
   pins: PinService;
   engine: SyncEngine;
   changes: ChangeFeed;
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -37,8 +45,25 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   const queue = new WorkQueue(store.db, store.dialect);
   const pins = new PinService(store.db, secrets);
-  const engine = new SyncEngine({ db: store.db, queue, secrets, pins, ...options.engine });
-  const changes = new ChangeFeed(store.db, queue, () => engine.wake());
+  const { smtpUrl, ...notifierSettings } = options.notifier ?? {};
+  const notifier = new Notifier({ db: store.db, secrets, pins }, { ...notifierSettings, transport: smtpUrl ? smtpTransport(smtpUrl) : null });
+  const onSynced = options.engine?.onSynced;
+  const engine = new SyncEngine({
+    db: store.db,
+    queue,
+    secrets,
+    pins,
+    ...options.engine,
+    // A finished sync may be what a waiting e-mail was waiting for.
+    onSynced: (event) => {
+      onSynced?.(event);
+      notifier.wake();
+    },
+  });
+  const changes = new ChangeFeed(store.db, queue, () => {
+    engine.wake();
+    notifier.wake();
+  });
   return {
     store,
     secrets,
@@ -46,7 +71,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     pins,
     engine,
     changes,
+    notifier,
     async close() {
+      await notifier.stop();
       await engine.stop();
       await store.close();
     },

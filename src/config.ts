@@ -17,6 +17,13 @@ export interface Config {
   claimLeaseSeconds: number;
   /** Concurrent syncs per integration (per worker). */
   laneSize: number;
+  /** smtp://user:pass@host:port or smtps://…; unset: e-mails are kept in the local outbox (GET /v1/outbox). */
+  smtpUrl?: string;
+  mailFrom: string;
+  /** Where alerts about failing integrations go (comma-separated); unset: they stay in the outbox. */
+  alertEmails: string[];
+  /** How long a notification waits for access to reach the provider before it is sent with a "still being set up" note. */
+  notifyGraceSeconds: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -33,6 +40,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
     claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
     laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 4)),
+    smtpUrl: env.LOCKSTEP_SMTP_URL || undefined,
+    mailFrom: env.LOCKSTEP_MAIL_FROM || 'Lockstep <lockstep@localhost>',
+    alertEmails: (env.LOCKSTEP_ALERT_EMAIL ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    notifyGraceSeconds: intEnv(env, 'LOCKSTEP_NOTIFY_GRACE_SECONDS', 120),
   };
 }
 

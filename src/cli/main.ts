@@ -31,6 +31,7 @@ program
       secretKey: config.secretKey,
       keyFile: config.keyFile,
       engine: { driftCheckMs: config.driftCheckMinutes * 60_000, leaseMs: config.claimLeaseSeconds * 1000, laneSize: config.laneSize },
+      notifier: { smtpUrl: config.smtpUrl, from: config.mailFrom, alertTo: config.alertEmails, graceMs: config.notifyGraceSeconds * 1000 },
     });
     const server = await buildServer(app, {
       logger: {
@@ -43,10 +44,12 @@ program
     const keysFile = path.join(path.dirname(config.keyFile), 'demo-keys.json');
     const demo = emulator ? await bootstrapDemo(app, { emulatorUrl: emulator.url, keysFile }) : null;
     await app.engine.start({ releaseStaleClaims: app.store.dialect === 'sqlite' });
+    app.notifier.useLogger(log);
+    app.notifier.start();
     // The demo emulator starts empty each run: read back what we think it holds and repair it.
     if (demo) await app.engine.scheduleDriftCheck();
     const address = await server.listen({ port, host });
-    log.info({ store: app.store.describe }, `Lockstep listening on ${address}`);
+    log.info({ store: app.store.describe, mail: app.notifier.deliveryDescription }, `Lockstep listening on ${address}`);
     if (demo && emulator) {
       console.log(
         [

@@ -318,10 +318,51 @@ const issuedCredentials: Migration = {
   },
 };
 
+/**
+ * The notification outbox. `dedupe_key` is unique so "one message per change" holds across retries,
+ * restarts and several workers (insert … on conflict do nothing). Bodies are sealed: they carry PINs.
+ * `notifier_marks` remembers small facts the notifier derives, e.g. when an integration began failing,
+ * so one alert covers one failure episode.
+ */
+const notifications: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('notifications')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('organisation_id', 'text', (c) => c.references('organisations.id').onDelete('cascade'))
+      .addColumn('person_id', 'text')
+      .addColumn('to_address', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+      .addColumn('booking_id', 'text')
+      .addColumn('fingerprint', 'text')
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('body_sealed', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_error', 'text')
+      .addColumn('claimed_by', 'text')
+      .addColumn('claim_until', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('send_after', ts, (c) => c.notNull())
+      .addColumn('sent_at', ts)
+      .execute();
+    await db.schema.createIndex('notifications_due').on('notifications').columns(['status', 'send_after']).execute();
+    await db.schema.createIndex('notifications_booking').on('notifications').columns(['booking_id', 'person_id']).execute();
+    await db.schema.createIndex('notifications_org_created').on('notifications').columns(['organisation_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('notifier_marks')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', ts, (c) => c.notNull())
+      .execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect), '0002_issued_credentials': issuedCredentials };
+    return { '0001_initial': initial(this.dialect), '0002_issued_credentials': issuedCredentials, '0003_notifications': notifications };
   }
 }
 

@@ -235,6 +235,38 @@ export interface AuditLogTable {
   details: string;
 }
 
+export type NotificationStatus = 'queued' | 'sent' | 'outbox' | 'failed';
+
+/** One e-mail, produced once per change (dedupeKey) and sent by the notifier's dispatcher. */
+export interface NotificationsTable {
+  id: string;
+  organisationId: string | null;
+  /** The recipient; null for admin alerts sent to a configured address. */
+  personId: string | null;
+  toAddress: string;
+  kind: string;
+  dedupeKey: string;
+  bookingId: string | null;
+  /** What the message described (e.g. the booking window), to tell a real move from a title edit. */
+  fingerprint: string | null;
+  subject: string;
+  /** SecretBox-sealed JSON { text, html, redactedText, redactedHtml }: bodies carry PINs. */
+  bodySealed: string;
+  status: NotificationStatus;
+  attempts: number;
+  lastError: string | null;
+  claimedBy: string | null;
+  claimUntil: number | null;
+  createdAt: number;
+  sendAfter: number;
+  sentAt: number | null;
+}
+
+export interface NotifierMarksTable {
+  key: string;
+  value: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   locations: LocationsTable;
@@ -256,6 +288,8 @@ export interface Database {
   syncWork: SyncWorkTable;
   apiKeys: ApiKeysTable;
   auditLog: AuditLogTable;
+  notifications: NotificationsTable;
+  notifierMarks: NotifierMarksTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -9,6 +9,7 @@ import { createApiKey } from '../../src/api/auth.js';
 import { startDemoEmulator, type DemoEmulator } from '../../src/providers/demo/emulator.js';
 import type { Api } from '../../src/api/types.js';
 import type { EngineOptions } from '../../src/engine/runner.js';
+import type { AppOptions } from '../../src/app.js';
 import { createTestDatabase, type StoreKind, type TestDatabase } from './stores.js';
 import type { RunningProvider } from '../contract/fixture.js';
 
@@ -38,18 +39,31 @@ export const secretKey = () => randomBytes(32).toString('hex');
  */
 export async function startHarness(
   kind: StoreKind,
-  opts: { engine?: Partial<EngineOptions>; timeZone?: string; logger?: unknown; provider?: RunningProvider } = {},
+  opts: {
+    engine?: Partial<EngineOptions>;
+    timeZone?: string;
+    logger?: unknown;
+    provider?: RunningProvider;
+    /** Notifier settings (e.g. smtpUrl); `enabled: false` leaves the notifier stopped. */
+    notifier?: AppOptions['notifier'] & { enabled?: boolean };
+    /** Reuse this database (restart tests) instead of creating one; it is not dropped on close. */
+    database?: TestDatabase;
+    secretKey?: string;
+  } = {},
 ): Promise<Harness> {
-  const database = await createTestDatabase(kind);
+  const database = opts.database ?? (await createTestDatabase(kind));
   const emulator = await startDemoEmulator({ port: 0, apiKey: 'test-key' });
+  const { enabled: notifierEnabled = true, ...notifier } = opts.notifier ?? {};
   const app = await createApp({
     databaseUrl: database.url,
-    secretKey: secretKey(),
+    secretKey: opts.secretKey ?? secretKey(),
     engine: { pollMs: 50, driftCheckMs: 0, backoff: { baseMs: 20, maxMs: 200 }, providerTimeoutMs: 2_000, ...opts.engine },
+    notifier: { pollMs: 100, graceMs: 5_000, backoff: { baseMs: 50, maxMs: 500 }, ...notifier },
   });
   const server = await buildServer(app, { logger: opts.logger as any });
   const baseUrl = await server.listen({ port: 0, host: '127.0.0.1' });
   await app.engine.start({ releaseStaleClaims: true });
+  if (notifierEnabled) app.notifier.start();
 
   const platform = (await createApiKey(app.store.db, app.secrets, { role: 'platform-admin', name: 'test', organisationId: null, personId: null })).key;
   const call = async (method: string, path: string, body?: unknown, key = platform) => {
@@ -101,7 +115,7 @@ export async function startHarness(
       await server.close();
       await app.close();
       await emulator.close();
-      await database.drop();
+      if (!opts.database) await database.drop();
     },
   };
 }

@@ -1,0 +1,27 @@
+/**
+ * What every scan needs: the store, the outbox and the notifier's settings for this pass.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { SecretBox } from '../security/crypto.js';
+import type { PinService } from '../engine/pins.js';
+import type { Outbox } from './outbox.js';
+
+export interface ScanContext {
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  pins: PinService;
+  outbox: Outbox;
+  /** false: no SMTP configured, messages are kept in the local outbox. */
+  deliver: boolean;
+  now: number;
+  /** How long a message waits for access to reach the provider before going out with a note. */
+  graceMs: number;
+  /** Changes older than this are not looked at any more (bounds each pass). */
+  lookbackMs: number;
+  alertTo: string[];
+  failingAttempts: number;
+  failingPersistMs: number;
+  /** Work already fully notified (booking versions, pins), so a pass skips it without queries. */
+  settled: Set<string>;
+}

@@ -1,0 +1,95 @@
+/**
+ * Turns a message described as data (paragraphs, labelled detail rows, a note) into its plain-text and
+ * HTML parts. Every value is escaped here, once, so a guest named `<b>` cannot inject markup, and the
+ * secrets a message carries are known so a redacted copy can be shown in lists.
+ */
+import { DateTime } from 'luxon';
+
+export interface MessageSection {
+  heading?: string;
+  rows: [label: string, value: string][];
+}
+
+export interface MessageContent {
+  subject: string;
+  greeting: string;
+  paragraphs: string[];
+  sections: MessageSection[];
+  /** Shown highlighted: access still being set up, a code that keeps working, … */
+  note?: string;
+  /** PINs and codes in this message; the redacted copy replaces them. */
+  secrets: string[];
+}
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+  html: string;
+  redactedText: string;
+  redactedHtml: string;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** "Tue 1 Dec 2026, 09:00 (Europe/London)": the door's own wall clock, with the zone named. */
+export function localTime(ms: number, zone: string): string {
+  return `${DateTime.fromMillis(ms, { zone }).setLocale('en-GB').toFormat('ccc d LLL yyyy, HH:mm')} (${zone})`;
+}
+
+/** A window whose ends share a day reads "Tue 1 Dec 2026, 09:00 – 11:00 (Europe/London)". */
+export function localWindow(from: number, until: number | null, zone: string): string {
+  if (until === null) return `from ${localTime(from, zone)}, no end date`;
+  const a = DateTime.fromMillis(from, { zone }).setLocale('en-GB');
+  const b = DateTime.fromMillis(until, { zone }).setLocale('en-GB');
+  const end = a.hasSame(b, 'day') ? b.toFormat('HH:mm') : b.toFormat('ccc d LLL yyyy, HH:mm');
+  return `${a.toFormat('ccc d LLL yyyy, HH:mm')} – ${end} (${zone})`;
+}
+
+const MASK = '••••••';
+
+export function render(content: MessageContent): RenderedMessage {
+  const text = toText(content);
+  const html = toHtml(content);
+  const secrets = [...new Set(content.secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+  const redact = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join(MASK), s);
+  const escapedSecrets = secrets.map(escapeHtml);
+  const redactHtml = (s: string) => escapedSecrets.reduce((acc, secret) => acc.split(secret).join(MASK), s);
+  return { subject: content.subject, text, html, redactedText: redact(text), redactedHtml: redactHtml(html) };
+}
+
+function toText(c: MessageContent): string {
+  const lines = [c.greeting, ''];
+  for (const p of c.paragraphs) lines.push(p, '');
+  if (c.note) lines.push(`NOTE: ${c.note}`, '');
+  for (const s of c.sections) {
+    if (s.heading) lines.push(s.heading);
+    for (const [label, value] of s.rows) lines.push(`  ${label}: ${value}`);
+    lines.push('');
+  }
+  lines.push('— Lockstep');
+  return lines.join('\n');
+}
+
+function toHtml(c: MessageContent): string {
+  const e = escapeHtml;
+  const parts = [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    `<title>${e(c.subject)}</title></head>`,
+    '<body style="font-family:system-ui,sans-serif;color:#1a1a1a;line-height:1.5;max-width:40em">',
+    `<p>${e(c.greeting)}</p>`,
+    ...c.paragraphs.map((p) => `<p>${e(p)}</p>`),
+  ];
+  if (c.note) parts.push(`<p role="note" style="background:#fff4d6;border-left:4px solid #b7791f;padding:.5em 1em"><strong>Note:</strong> ${e(c.note)}</p>`);
+  for (const s of c.sections) {
+    if (s.heading) parts.push(`<h2 style="font-size:1.1em">${e(s.heading)}</h2>`);
+    parts.push('<table role="presentation" style="border-collapse:collapse">');
+    for (const [label, value] of s.rows) {
+      parts.push(`<tr><th scope="row" style="text-align:left;padding:.2em 1em .2em 0;font-weight:600">${e(label)}</th><td>${e(value)}</td></tr>`);
+    }
+    parts.push('</table>');
+  }
+  parts.push('<p style="color:#555">— Lockstep</p></body></html>');
+  return parts.join('\n');
+}

@@ -1,0 +1,75 @@
+/**
+ * Message wording and rendering: escaping, local times, the honest "left-valid" note, redaction, and
+ * SMTP errors stripped of credentials.
+ */
+import { describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { bookingConfirmed, bookingRevoked, type BookingFacts } from '../../src/notify/messages.js';
+import { render, localWindow } from '../../src/notify/render.js';
+import { safeSmtpError } from '../../src/notify/transport.js';
+
+const at = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toMillis();
+
+const facts = (over: Partial<BookingFacts> = {}): BookingFacts => ({
+  bookingId: 'bk_1',
+  title: null,
+  spaceName: 'Studio <A>',
+  locationName: 'HQ & Annex',
+  timeZone: 'Europe/London',
+  startsAt: at('2026-07-01T09:00', 'Europe/London'),
+  endsAt: at('2026-07-01T11:00', 'Europe/London'),
+  personName: 'Zoë "Z" <script>',
+  pins: [{ integrationName: 'Doors', pin: '482913' }],
+  doors: [{ targetName: 'Front door', from: at('2026-07-01T08:45', 'Europe/London'), until: at('2026-07-01T11:15', 'Europe/London') }],
+  stillPending: false,
+  ...over,
+});
+
+describe('notification messages', () => {
+  it('escapes every value in the HTML part and keeps the text part readable', () => {
+    const m = render(bookingConfirmed(facts()));
+    expect(m.html).toContain('Zoë &quot;Z&quot; &lt;script&gt;');
+    expect(m.html).toContain('Studio &lt;A&gt;, HQ &amp; Annex');
+    expect(m.html).not.toContain('<script>');
+    expect(m.text).toContain('Hello Zoë "Z" <script>,');
+    expect(m.text).toContain('When: Wed 1 Jul 2026, 09:00 – 11:00 (Europe/London)');
+    expect(m.text).toContain('PIN: 482913');
+  });
+
+  it('masks PINs and codes in the redacted copy only', () => {
+    const m = render(bookingConfirmed(facts({ doors: [{ targetName: 'Locker', from: 0, until: 3_600_000, credential: { kind: 'pin', secret: '7788', instructions: 'Press the lock then the code', validFrom: null, validUntil: null, firstUseBefore: null } }] })));
+    expect(m.text).toContain('7788');
+    expect(m.redactedText).not.toContain('7788');
+    expect(m.redactedText).not.toContain('482913');
+    expect(m.redactedHtml).not.toContain('482913');
+    expect(m.redactedText).toContain('PIN: ••••••');
+  });
+
+  it('says honestly that an offline code keeps working until it expires after a cancellation, and must not be used', () => {
+    const until = at('2026-07-02T00:00', 'Europe/London');
+    const m = render(bookingRevoked(facts({ doors: [{ targetName: 'Garden gate', from: 0, until, leftValidUntil: until }] })));
+    expect(m.subject).toMatch(/^Booking cancelled: Studio <A>/);
+    expect(m.text).toMatch(/The code for Garden gate works offline .* keeps working until Thu 2 Jul 2026, 00:00 \(Europe\/London\), but you must not use it\./);
+    expect(m.text).not.toContain('482913');
+  });
+
+  it('notes when access is still being set up', () => {
+    expect(render(bookingConfirmed(facts({ stillPending: true }))).text).toContain('NOTE: Your access is still being set up');
+    expect(render(bookingConfirmed(facts())).text).not.toContain('NOTE:');
+  });
+
+  it('writes windows across midnight and DST in the zone given', () => {
+    expect(localWindow(at('2026-10-24T22:00', 'Europe/London'), at('2026-10-25T02:00', 'Europe/London'), 'Europe/London')).toBe(
+      'Sat 24 Oct 2026, 22:00 – Sun 25 Oct 2026, 02:00 (Europe/London)',
+    );
+    expect(localWindow(Date.UTC(2026, 6, 1, 13), Date.UTC(2026, 6, 1, 14), 'America/New_York')).toBe('Wed 1 Jul 2026, 09:00 – 10:00 (America/New_York)');
+  });
+
+  it('strips SMTP credentials from errors', () => {
+    const err = Object.assign(new Error('Invalid login for smtp://mailer:hunter2@mail.example.com: 535 hunter2 rejected'), { code: 'EAUTH', responseCode: 535 });
+    const text = safeSmtpError(err, ['hunter2']);
+    expect(text).toMatch(/^EAUTH 535: /);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('mailer:');
+  });
+});
