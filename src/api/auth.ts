@@ -57,15 +57,21 @@ export function authenticate(db: Kysely<Database>, secrets: SecretBox) {
     if (!match) {
       throw new ApiError(401, 'unauthorized', 'send an API key as "Authorization: Bearer <key>" (create one with `lockstep api-key create`)');
     }
-    const row = await db
-      .selectFrom('apiKeys')
-      .select(['id', 'role', 'organisationId', 'personId'])
-      .where('keyHash', '=', hashApiKey(secrets, match[1]))
-      .where('revokedAt', 'is', null)
-      .executeTakeFirst();
-    if (!row) throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
-    request.principal = { keyId: row.id, role: row.role, organisationId: row.organisationId, personId: row.personId };
+    const principal = await principalForKey(db, secrets, match[1]);
+    if (!principal) throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
+    request.principal = principal;
   };
+}
+
+/** The principal an API key speaks for, or null when it is unknown or revoked (API and web log-in share this). */
+export async function principalForKey(db: Kysely<Database>, secrets: SecretBox, key: string): Promise<Principal | null> {
+  const row = await db
+    .selectFrom('apiKeys')
+    .select(['id', 'role', 'organisationId', 'personId'])
+    .where('keyHash', '=', hashApiKey(secrets, key))
+    .where('revokedAt', 'is', null)
+    .executeTakeFirst();
+  return row ? { keyId: row.id, role: row.role, organisationId: row.organisationId, personId: row.personId } : null;
 }
 
 export function requireRole(principal: Principal, minimum: Role): void {

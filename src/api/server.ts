@@ -15,8 +15,11 @@ import { membershipRoutes } from './routes/memberships.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { accessRoutes } from './routes/access.js';
 import { adminRoutes } from './routes/admin.js';
+import { outboxRoutes } from './routes/outbox.js';
+import { previewRoutes } from './routes/preview.js';
+import { registerWeb } from '../web/index.js';
 
-const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes];
+const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes];
 
 export async function buildServer(app: App, opts: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Api> {
   const server = Fastify({
@@ -45,5 +48,7 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
     scoped.addHook('onRequest', authenticate(app.store.db, app.secrets));
     for (const mod of routeModules) mod(scoped as unknown as Api, app);
   });
+  // The admin console and guest portal: server-rendered pages that call the API above in-process.
+  await server.register(async (web) => registerWeb(web as unknown as Api, server as unknown as Api, app));
   return server;
 }
