@@ -55,9 +55,12 @@ program
         [
           '',
           `  Lockstep is running at ${address}  (OpenAPI: ${address}/openapi.json)`,
+          `  Web console and guest portal: ${address}/web  (log in with a key below; e-mails land in its Outbox)`,
           `  Demo door system (emulated provider) at ${emulator.url}  (state: ${emulator.url}/_emulator/state)`,
           `  Keys and ids for the README walk-through: ${keysFile}`,
-          `    team admin key:  ${demo.teamAdminKey}`,
+          `    platform admin key:  ${demo.platformAdminKey}`,
+          `    team admin key:      ${demo.teamAdminKey}`,
+          `    host key:            ${demo.hostKey}`,
           `    space (Meeting room 1): ${demo.spaces.find((s) => s.name === 'Meeting room 1')?.id}`,
           '',
         ].join('\n'),
