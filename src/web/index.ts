@@ -28,6 +28,8 @@ import { mappingPages } from './pages/mapping.js';
 import { hostPages } from './pages/host.js';
 import { guestPages } from './pages/guest.js';
 import { auditPages } from './pages/audit.js';
+import { outboxPages } from './pages/outbox.js';
+import { bookingFormPages } from './pages/booking-form.js';
 
 export type Body = Record<string, unknown>;
 export interface WebRouter {
@@ -36,7 +38,8 @@ export interface WebRouter {
 }
 export type WebModule = (r: WebRouter, app: App) => void;
 
-const modules: WebModule[] = [integrationPages, venuePages, mappingPages, hostPages, guestPages, auditPages];
+// bookingFormPages before hostPages: /web/bookings/new is a static route next to /web/bookings/:id.
+const modules: WebModule[] = [integrationPages, venuePages, mappingPages, bookingFormPages, hostPages, guestPages, auditPages, outboxPages];
 
 export const homeFor: Record<Role, string> = {
   'platform-admin': '/web/integrations',

@@ -21,6 +21,7 @@ const navByRole: Record<Role, [string, string][]> = {
     ['/web/spaces', 'Spaces'],
     ['/web/bookings', 'Bookings'],
     ['/web/codes', 'Codes'],
+    ['/web/outbox', 'Outbox'],
     ['/web/audit', 'Audit log'],
   ],
   'team-admin': [
@@ -30,6 +31,7 @@ const navByRole: Record<Role, [string, string][]> = {
     ['/web/buffers', 'Buffers'],
     ['/web/bookings', 'Bookings'],
     ['/web/codes', 'Codes'],
+    ['/web/outbox', 'Outbox'],
     ['/web/audit', 'Audit log'],
   ],
   host: [
@@ -207,7 +209,7 @@ form.inline{display:inline-flex;gap:.4rem;align-items:center;margin:0}
 .field label,fieldset legend{display:block;font-weight:600;margin-bottom:.2rem}
 .hint{color:var(--muted);margin:.1rem 0 .3rem;font-size:.92rem}
 .error{color:var(--err);font-weight:600;margin:.1rem 0 .3rem}
-.invalid input,.invalid select{border-color:var(--err);border-width:2px}
+.invalid input,.invalid select,.invalid textarea{border-color:var(--err);border-width:2px}
 input,select,textarea{font:inherit;padding:.45rem .5rem;border:1px solid #6b7785;border-radius:4px;max-width:100%;min-height:2.5rem}
 input[type=checkbox],input[type=radio]{min-height:auto;width:1.2rem;height:1.2rem;vertical-align:middle}
 fieldset{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;margin:0 0 1rem}
@@ -232,6 +234,12 @@ button.danger{background:var(--err);border-color:var(--err)}
 .s-failed{background:#fdecea;color:var(--err)}
 .s-revoked,.s-not-mapped,.s-cancelled{background:#eef1f4;color:#3d4852}
 .s-left-valid{background:#fff4e0;color:var(--warn)}
+.s-mail-sent{background:#e6f4ea;color:var(--ok)}
+.s-mail-queued{background:#fff4e0;color:var(--warn)}
+.s-mail-failed{background:#fdecea;color:var(--err)}
+.s-mail-outbox{background:#e8f0fe;color:#0b3d91}
+pre.mail{white-space:pre-wrap;word-break:break-word;background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:1rem;font:15px/1.5 ui-monospace,Menlo,Consolas,monospace;max-width:48rem}
+textarea{width:100%;max-width:40rem}
 .muted{color:var(--muted)}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem}

@@ -137,6 +137,35 @@ describe('web sessions over HTTP', () => {
     expect((await c.go('GET', '/web/bookings')).location).toMatch(/^\/web\/login/);
   });
 
+  it('the new-booking form and the outbox check role and CSRF server-side', async () => {
+    const bookingCount = async () => (await h.call('GET', '/v1/bookings', undefined, h.keys.admin)).body.results.length;
+    const space = await h.space(['ag-front-door']);
+    const form = { spaceId: space, startLocal: '2030-01-10T09:00', endLocal: '2030-01-10T10:00', 'organiser.name': 'Ada', 'organiser.email': 'ada@example.com', invitees: '' };
+    const hostB = new Browserish(h.baseUrl);
+    const hostLogin = await hostB.login(h.keys.host);
+    for (const path of ['/web/bookings/new', '/web/outbox', '/web/outbox/msg_x']) expect((await hostB.go('GET', path)).status, path).toBe(403);
+    expect((await hostB.go('POST', '/web/bookings', { _csrf: hostLogin.csrf, ...form })).status).toBe(403);
+    expect((await hostB.go('GET', '/web/bookings')).text).not.toContain('/web/bookings/new');
+
+    const b = new Browserish(h.baseUrl);
+    const { csrf } = await b.login(h.keys.admin);
+    const before = await bookingCount();
+    expect((await b.go('POST', '/web/bookings', form)).status).toBe(403);
+    expect((await b.go('POST', '/web/bookings', { _csrf: csrf, ...form }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect(await bookingCount()).toBe(before);
+    const bad = await b.go('POST', '/web/bookings', { _csrf: csrf, ...form, startLocal: '<b>soon</b>' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('id="f-startLocal-err"');
+    expect(bad.text).not.toContain('<b>soon</b>');
+    const ok = await b.go('POST', '/web/bookings', { _csrf: csrf, ...form, invitees: 'bob@example.com\nCy <cy@example.com>' });
+    expect(ok.status).toBe(303);
+    expect(ok.location).toMatch(/^\/web\/bookings\/bk_/);
+    const created = (await h.call('GET', `/v1/bookings/${ok.location!.split('/').pop()}`, undefined, h.keys.admin)).body;
+    expect(created.startLocal.slice(0, 16)).toBe('2030-01-10T09:00');
+    expect(created.inviteeIds).toHaveLength(2);
+    expect((await b.go('GET', '/web/outbox')).status).toBe(200);
+  });
+
   it('redirects to the log-in page and back to where the user was going', async () => {
     const b = new Browserish(h.baseUrl);
     const first = await b.go('GET', '/web/codes');

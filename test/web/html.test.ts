@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, html, raw } from '../../src/web/html.js';
 import { errorsFrom, input, page } from '../../src/web/layout.js';
+import { parseInvitees } from '../../src/web/pages/booking-form.js';
 
 describe('HTML escaping', () => {
   it('escapes every character that can break out of text or a quoted attribute', () => {
@@ -32,5 +33,13 @@ describe('HTML escaping', () => {
     const doc = page(evil, { principal: { keyId: 'k', role: 'guest', organisationId: 'o', personId: 'p' }, who: evil, csrf: evil, flash: { kind: 'error', text: evil } }, html`${evil}`);
     expect(doc).not.toContain('<script>');
     expect(doc.startsWith('<!doctype html>')).toBe(true);
+  });
+
+  it('reads invitees one per line, as e-mail or Name <e-mail>', () => {
+    expect(parseInvitees('bob@example.com\n  "Cy Young" <cy@example.com> ; ,\n')).toEqual([
+      { name: 'bob', email: 'bob@example.com' },
+      { name: 'Cy Young', email: 'cy@example.com' },
+    ]);
+    expect(parseInvitees('')).toEqual([]);
   });
 });

@@ -97,7 +97,8 @@ export const hostPages: WebModule = (r) => {
     const syncs = await Promise.all(bookings.map((b) => ctx.api('GET', `/v1/bookings/${enc(b.id)}/sync`).then(must)));
     const names = await peopleNames(ctx, bookings.flatMap((b) => [b.organiserId, ...b.inviteeIds]));
     const door = ctx.org ? await doorNames(ctx, ctx.org) : (_i: string, ref: string) => ref;
-    const body = html`<div class="table-wrap"><table class="stack"><caption>Bookings from the last 7 days on, with each guest's access per door</caption>
+    const body = html`${atLeast(ctx.principal, 'team-admin') ? html`<p class="actions"><a class="button" href="/web/bookings/new">New booking</a></p>` : ''}
+    <div class="table-wrap"><table class="stack"><caption>Bookings from the last 7 days on, with each guest's access per door</caption>
       <thead><tr><th scope="col">When</th><th scope="col">Space</th><th scope="col">Guests</th><th scope="col">Status</th><th scope="col">Access per door</th></tr></thead>
       <tbody>${bookings.length === 0 ? html`<tr><td colspan="5">No bookings.</td></tr>` : ''}
       ${bookings.map((b, n) => html`<tr>
