@@ -10,6 +10,9 @@ import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { ChangeFeed } from './engine/changes.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
 import { smtpTransport } from './notify/transport.js';
+import { httpSmsGateway } from './notify/sms.js';
+import { CallbackDispatcher, type CallbackSettings } from './callbacks/dispatcher.js';
+import { FeedPoller, type FeedPollerSettings } from './sources/ical/poller.js';
 
 export interface AppOptions {
   databaseUrl: string;
@@ -20,7 +23,11 @@ export interface AppOptions {
    * E-mail notifications. `smtpUrl` unset: messages are kept in the local outbox. The notifier is
    * created always (the outbox API needs it) and runs once `app.notifier.start()` is called.
    */
-  notifier?: Partial<Omit<NotifierSettings, 'transport'>> & { smtpUrl?: string };
+  notifier?: Partial<Omit<NotifierSettings, 'transport' | 'sms'>> & { smtpUrl?: string; smsGatewayUrl?: string; smsGatewayToken?: string };
+  /** Change call-backs (/v1/callbacks); run once `app.callbacks.start()` is called. */
+  callbacks?: Partial<CallbackSettings>;
+  /** iCal feed poller; runs once `app.sources.start()` is called. */
+  sources?: Partial<Omit<FeedPollerSettings, 'logger'>>;
 }
 
 export interface App {
@@ -31,6 +38,10 @@ export interface App {
   engine: SyncEngine;
   changes: ChangeFeed;
   notifier: Notifier;
+  /** Signed booking-change call-backs to subscribed external systems. */
+  callbacks: CallbackDispatcher;
+  /** Polls booking feeds (iCal sources); `wake()` after a source is added or changed. */
+  sources: FeedPoller;
   close(): Promise<void>;
 }
 
@@ -45,8 +56,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   const queue = new WorkQueue(store.db, store.dialect);
   const pins = new PinService(store.db, secrets);
-  const { smtpUrl, ...notifierSettings } = options.notifier ?? {};
-  const notifier = new Notifier({ db: store.db, secrets, pins }, { ...notifierSettings, transport: smtpUrl ? smtpTransport(smtpUrl) : null });
+  const { smtpUrl, smsGatewayUrl, smsGatewayToken, ...notifierSettings } = options.notifier ?? {};
+  const notifier = new Notifier(
+    { db: store.db, secrets, pins },
+    { ...notifierSettings, transport: smtpUrl ? smtpTransport(smtpUrl) : null, sms: smsGatewayUrl ? httpSmsGateway(smsGatewayUrl, smsGatewayToken) : null },
+  );
   const onSynced = options.engine?.onSynced;
   const engine = new SyncEngine({
     db: store.db,
@@ -60,11 +74,13 @@ export async function createApp(options: AppOptions): Promise<App> {
       notifier.wake();
     },
   });
+  const callbacks = new CallbackDispatcher({ db: store.db, secrets }, options.callbacks);
   const changes = new ChangeFeed(store.db, queue, () => {
     engine.wake();
     notifier.wake();
+    callbacks.wake();
   });
-  return {
+  const app: App = {
     store,
     secrets,
     queue,
@@ -72,10 +88,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     engine,
     changes,
     notifier,
+    callbacks,
+    sources: null as unknown as FeedPoller, // set below: the poller writes through the app
     async close() {
+      await app.sources.stop();
+      await callbacks.stop();
       await notifier.stop();
       await engine.stop();
       await store.close();
     },
   };
+  app.sources = new FeedPoller(app, options.sources);
+  return app;
 }

@@ -19,6 +19,9 @@ export interface Config {
   laneSize: number;
   /** smtp://user:pass@host:port or smtps://…; unset: e-mails are kept in the local outbox (GET /v1/outbox). */
   smtpUrl?: string;
+  /** HTTP SMS gateway (POST JSON {to, text}) for spaces whose PINs go by SMS; unset: SMS stay in the outbox. */
+  smsGatewayUrl?: string;
+  smsGatewayToken?: string;
   mailFrom: string;
   /** Where alerts about failing integrations go (comma-separated); unset: they stay in the outbox. */
   alertEmails: string[];
@@ -41,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
     laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 4)),
     smtpUrl: env.LOCKSTEP_SMTP_URL || undefined,
+    smsGatewayUrl: env.LOCKSTEP_SMS_GATEWAY_URL || undefined,
+    smsGatewayToken: env.LOCKSTEP_SMS_GATEWAY_TOKEN || undefined,
     mailFrom: env.LOCKSTEP_MAIL_FROM || 'Lockstep <lockstep@localhost>',
     alertEmails: (env.LOCKSTEP_ALERT_EMAIL ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     notifyGraceSeconds: intEnv(env, 'LOCKSTEP_NOTIFY_GRACE_SECONDS', 120),

@@ -107,7 +107,7 @@ export async function organisationForWrite(db: Kysely<Database>, principal: Prin
   return organisationId;
 }
 
-type OwnedTable = 'locations' | 'spaces' | 'people' | 'companies' | 'plans' | 'subscriptions' | 'integrations' | 'mappings';
+type OwnedTable = 'locations' | 'spaces' | 'people' | 'companies' | 'plans' | 'subscriptions' | 'integrations' | 'mappings' | 'bookingSources';
 
 /** Loads an organisation-owned row by id; 404 when missing or another organisation's. */
 export async function findOwned<T extends OwnedTable>(db: Kysely<Database>, table: T, principal: Principal, id: string, what: string): Promise<Row<T>> {

@@ -17,9 +17,17 @@ import { accessRoutes } from './routes/access.js';
 import { adminRoutes } from './routes/admin.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { previewRoutes } from './routes/preview.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import { controllerRoutes } from './routes/controller.js';
+import { visitRoutes } from './routes/visits.js';
+import { sourceRoutes } from './routes/sources.js';
+import { sourceFeedRoutes } from './routes/source-feeds.js';
+import { triggerRoutes } from './routes/triggers.js';
+import { urlKeyRoutes, urlKeyPublicRoutes } from './routes/url-keys.js';
+import { sourceDeliveryRoutes } from './routes/source-deliveries.js';
 import { registerWeb } from '../web/index.js';
 
-const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes];
+const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
 
 export async function buildServer(app: App, opts: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Api> {
   const server = Fastify({
@@ -48,6 +56,10 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
     scoped.addHook('onRequest', authenticate(app.store.db, app.secrets));
     for (const mod of routeModules) mod(scoped as unknown as Api, app);
   });
+  // URL keys (/k/:token): the signed token is the credential, so no API key.
+  await server.register(async (open) => urlKeyPublicRoutes(open as unknown as Api, app));
+  // Booking sources (Cal.com, signed webhook) push here: authenticated by their HMAC, with a raw-body parser of their own.
+  await server.register(async (signed) => sourceDeliveryRoutes(signed as unknown as Api, app));
   // The admin console and guest portal: server-rendered pages that call the API above in-process.
   await server.register(async (web) => registerWeb(web as unknown as Api, server as unknown as Api, app));
   return server;

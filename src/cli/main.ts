@@ -31,7 +31,7 @@ program
       secretKey: config.secretKey,
       keyFile: config.keyFile,
       engine: { driftCheckMs: config.driftCheckMinutes * 60_000, leaseMs: config.claimLeaseSeconds * 1000, laneSize: config.laneSize },
-      notifier: { smtpUrl: config.smtpUrl, from: config.mailFrom, alertTo: config.alertEmails, graceMs: config.notifyGraceSeconds * 1000 },
+      notifier: { smtpUrl: config.smtpUrl, smsGatewayUrl: config.smsGatewayUrl, smsGatewayToken: config.smsGatewayToken, from: config.mailFrom, alertTo: config.alertEmails, graceMs: config.notifyGraceSeconds * 1000 },
     });
     const server = await buildServer(app, {
       logger: {
@@ -46,6 +46,10 @@ program
     await app.engine.start({ releaseStaleClaims: app.store.dialect === 'sqlite' });
     app.notifier.useLogger(log);
     app.notifier.start();
+    app.callbacks.useLogger(log);
+    app.callbacks.start();
+    app.sources.useLogger(log);
+    app.sources.start();
     // The demo emulator starts empty each run: read back what we think it holds and repair it.
     if (demo) await app.engine.scheduleDriftCheck();
     const address = await server.listen({ port, host });

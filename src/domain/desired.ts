@@ -6,6 +6,7 @@
  * leaking into the result).
  */
 import type { DesiredAccess, DesiredWindow, Facts, IntegrationFact, Reason } from './facts.js';
+import { effectiveTrigger, triggerState } from './triggers.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -102,6 +103,14 @@ export function computeDesired(facts: Facts, now: number): DesiredState {
     entry.windows.push(window);
   };
 
+  // A booking whose trigger has not fired yet gives no access; a timed trigger brings the engine back.
+  const triggerWake = new Map<string, Wakeup>();
+  const wakeAt = (integrationId: string, personId: string, at: number): void => {
+    const key = `${integrationId}\0${personId}`;
+    const existing = triggerWake.get(key);
+    if (!existing || at < existing.at) triggerWake.set(key, { integrationId, personId, at });
+  };
+
   for (const b of facts.bookings) {
     if (b.status !== 'confirmed') continue;
     // A booking that ends before it starts is bad data; buffers must not turn it into real access.
@@ -116,6 +125,12 @@ export function computeDesired(facts: Facts, now: number): DesiredState {
       const after = space?.bufferAfterMinutes ?? integration.bufferAfterMinutes;
       const startsAt = b.startsAt - (b.bumpInMinutes + before) * MINUTE_MS;
       const endsAt = b.endsAt + (b.bumpOutMinutes + after) * MINUTE_MS;
+      const trigger = triggerState(effectiveTrigger(integration.trigger, space?.trigger), b, now);
+      if (!trigger.fired) {
+        // Nothing to come back for once the window is over.
+        if (trigger.at !== null && trigger.at < endsAt) for (const personId of people) wakeAt(t.integrationId, personId, trigger.at);
+        continue;
+      }
       const reason: Reason = `booking:${b.id}`;
       for (const personId of people) add(t.integrationId, personId, t.targetRef, { startsAt, endsAt, reasons: [reason] });
     }
@@ -174,6 +189,11 @@ export function computeDesired(facts: Facts, now: number): DesiredState {
         wakeupByPerson.set(key, { integrationId: entry.integrationId, personId: entry.personId, at: next });
       }
     }
+  }
+
+  for (const [key, w] of triggerWake) {
+    const existing = wakeupByPerson.get(key);
+    if (!existing || w.at < existing.at) wakeupByPerson.set(key, w);
   }
 
   access.sort((a, b) => cmp(a.integrationId, b.integrationId) || cmp(a.personId, b.personId) || cmp(a.targetRef, b.targetRef));

@@ -3,6 +3,8 @@
  * `desired.ts` turn them into "who must have access to which target, when". Instants are epoch ms (UTC).
  */
 
+import type { PartialTriggerRule } from './triggers.js';
+
 export type BookingStatus = 'pending' | 'confirmed' | 'cancelled';
 
 export interface BookingFact {
@@ -17,6 +19,8 @@ export interface BookingFact {
   bumpOutMinutes: number;
   organiserId: string;
   inviteeIds: string[];
+  /** Marked paid (the 'on-payment' trigger); absent = unpaid. */
+  paid?: boolean;
 }
 
 export interface SubscriptionFact {
@@ -54,6 +58,8 @@ export interface IntegrationFact {
   provisionAheadDays: number;
   /** Disconnected/revoking integrations want nothing. */
   active: boolean;
+  /** When a booking's access is issued (see domain/triggers.ts); absent = on confirmation. */
+  trigger?: PartialTriggerRule | null;
 }
 
 export interface SpaceFact {
@@ -61,6 +67,8 @@ export interface SpaceFact {
   /** Per-space override of the integration buffers; null = use the integration's. */
   bufferBeforeMinutes: number | null;
   bufferAfterMinutes: number | null;
+  /** Per-space override of the integration's trigger rule; null/absent = inherit. */
+  trigger?: PartialTriggerRule | null;
 }
 
 export interface CompanyMemberFact {

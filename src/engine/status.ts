@@ -5,12 +5,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';
+import { effectiveTrigger, triggerState } from '../domain/triggers.js';
+import { loadRule, loadRules, paidBookings, partialRule } from '../store/triggers.js';
 
 /**
  * 'left-valid': the booking no longer wants access but the provider cannot withdraw the credential it
  * issued (offline code); it keeps working until `validUntil`.
  */
-export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'revoking' | 'revoked' | 'left-valid';
+export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'awaiting-trigger' | 'revoking' | 'revoked' | 'left-valid';
 
 export interface AccessEntry {
   integrationId: string;
@@ -23,6 +25,8 @@ export interface AccessEntry {
   error?: string;
   attempts?: number;
   nextAttemptAt?: string;
+  /** For 'awaiting-trigger': the trigger rule holding access back, and when it fires (null: on payment). */
+  trigger?: { issueOn: string; at: string | null };
   /** For 'left-valid': until when the credential still opens the door. */
   validUntil?: string | null;
 }
@@ -62,6 +66,12 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
     db.selectFrom('syncWork').selectAll().where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
   ]);
   const tag = `booking:${booking.id}`;
+  // Trigger rules (domain/triggers.ts): access is not issued before the booking's trigger fires.
+  const [spaceRule, integrationRules, paid] = await Promise.all([
+    loadRule(db, 'space', booking.spaceId),
+    loadRules(db, 'integration', integrationIds),
+    paidBookings(db, [booking.id]),
+  ]);
   const entries: AccessEntry[] = [];
   for (const m of mappings) {
     const before = (m.spaceBefore ?? m.intBefore) * 60_000;
@@ -69,6 +79,8 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
     const from = booking.startsAt - booking.bumpInMinutes * 60_000 - before;
     const until = booking.endsAt + booking.bumpOutMinutes * 60_000 + after;
     const wanted = booking.status === 'confirmed' && until > now && m.integrationStatus === 'active';
+    const rule = effectiveTrigger(partialRule(integrationRules.get(m.integrationId)), partialRule(spaceRule));
+    const trigger = triggerState(rule, { startsAt: booking.startsAt, paid: paid.has(booking.id) }, now);
     for (const personId of people) {
       const mine = grants.filter((g) => g.integrationId === m.integrationId && g.personId === personId && g.targetRef === m.targetRef);
       const carrying = mine.filter((g) => (JSON.parse(g.reasons) as string[]).includes(tag));
@@ -78,6 +90,8 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
       const live = carrying.filter((g) => g.state !== 'left-valid');
       if (!wanted) {
         state = live.length ? 'revoking' : leftValid ? 'left-valid' : 'revoked';
+      } else if (!trigger.fired) {
+        state = live.length ? 'revoking' : 'awaiting-trigger';
       } else if (carrying.some((g) => g.state === 'present' && g.startsAt <= from && (g.endsAt === null || g.endsAt >= until))) {
         state = 'applied';
       } else if (pending?.lastError) {
@@ -102,6 +116,9 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
         ...(state === 'left-valid' && leftValid
           ? { validUntil: leftValid.credentialValidUntil ?? leftValid.endsAt ? new Date((leftValid.credentialValidUntil ?? leftValid.endsAt)!).toISOString() : null }
           : {}),
+        ...(state === 'awaiting-trigger' && !trigger.fired
+          ? { trigger: { issueOn: rule.issueOn, at: trigger.at === null ? null : new Date(trigger.at).toISOString() } }
+          : {}),
         ...(state === 'scheduled' && pending && pending.dueAt > now ? { nextAttemptAt: new Date(pending.dueAt).toISOString() } : {}),
         ...(state === 'failed' && pending
           ? { error: pending.lastError!, attempts: pending.attempts, nextAttemptAt: new Date(pending.dueAt).toISOString() }
@@ -120,5 +137,6 @@ function overall(entries: AccessEntry[]): AccessState {
   if (entries.every((e) => e.state === 'revoked')) return 'revoked';
   if (entries.every((e) => e.state === 'revoked' || e.state === 'left-valid')) return 'left-valid';
   if (has('scheduled')) return 'scheduled';
+  if (has('awaiting-trigger')) return 'awaiting-trigger';
   return 'applied';
 }

@@ -8,6 +8,9 @@ import { bookingAccessStatus, type AccessEntry } from '../engine/status.js';
 import type { ScanContext } from './context.js';
 import { bookingConfirmed, bookingMoved, bookingRevoked, credentialChanged, type BookingFacts, type DoorAccess, type NotificationKind } from './messages.js';
 import { render } from './render.js';
+import { spaceDelivery } from '../store/triggers.js';
+import { asSms, SMS_PREFIX } from './sms.js';
+import { ensureVisit, formatCode, qrPngDataUrl } from '../visits/visits.js';
 
 /** The part of a booking that, when it changes, the guest must hear about. */
 export const bookingFingerprint = (b: Row<'bookings'>) => `${b.spaceId}|${b.startsAt}|${b.endsAt}|${b.bumpInMinutes}|${b.bumpOutMinutes}`;
@@ -34,7 +37,17 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
       if (reason.startsWith('booking:')) issuedAt.set(reason.slice(8), Math.max(issuedAt.get(reason.slice(8)) ?? 0, g.createdAt));
     }
   }
-  const missing = [...issuedAt.keys()].filter((id) => !recent.some((b) => b.id === id));
+  // A trigger (domain/triggers.ts) can issue access long after the booking last changed (e.g. 24 h
+  // before its start): bookings behind recently written grants are looked at again.
+  const touched = await ctx.db
+    .selectFrom('providerGrants')
+    .select('reasons')
+    .where('state', '=', 'present')
+    .where('updatedAt', '>=', ctx.now - ctx.lookbackMs)
+    .execute();
+  const touchedIds = new Set<string>();
+  for (const g of touched) for (const reason of JSON.parse(g.reasons) as string[]) if (reason.startsWith('booking:')) touchedIds.add(reason.slice(8));
+  const missing = [...new Set([...issuedAt.keys(), ...touchedIds])].filter((id) => !recent.some((b) => b.id === id));
   if (missing.length) {
     recent.push(
       ...(await ctx.db.selectFrom('bookings').select(['id', 'sourceVersion', 'status']).where('id', 'in', missing.slice(0, 1000)).where('status', '!=', 'pending').where('endsAt', '>', ctx.now).execute()),
@@ -62,16 +75,24 @@ async function notifyBooking(ctx: ScanContext, booking: Row<'bookings'>): Promis
   const { db } = ctx;
   const invitees = await db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', booking.id).execute();
   const personIds = [...new Set([booking.organiserId, ...invitees.map((i) => i.personId)])];
-  const people = await db.selectFrom('people').select(['id', 'name', 'email']).where('id', 'in', personIds).execute();
+  const people = await db.selectFrom('people').select(['id', 'name', 'email', 'phone']).where('id', 'in', personIds).execute();
   const status = await bookingAccessStatus(db, booking, ctx.now);
   // A space with no doors mapped gives no access, so there is nothing to tell about access.
   if (status.state === 'not-mapped') return { queued: 0, settled: true };
   const windowFingerprint = bookingFingerprint(booking);
+  // Trigger rules: how the PIN reaches guests of this space ('email', 'sms' or 'dashboard' only).
+  const delivery = await spaceDelivery(db, booking.spaceId);
   let queued = 0;
   let settled = true;
   for (const person of people) {
-    if (!person.email) continue;
+    const bySms = delivery === 'sms' && !!person.phone;
+    if (!person.email && !bySms) continue;
     const entries = status.entries.filter((e) => e.personId === person.id);
+    // Access not issued yet (on-payment, before-start): nothing to tell until the trigger fires.
+    if (booking.status === 'confirmed' && entries.some((e) => e.state === 'awaiting-trigger')) {
+      settled = false;
+      continue;
+    }
     const codes = await codesFingerprint(ctx, booking, person.id);
     const fingerprint = `${windowFingerprint}#${codes}`;
     const last = await ctx.outbox.lastBookingMessage(booking.id, person.id);
@@ -103,11 +124,28 @@ async function notifyBooking(ctx: ScanContext, booking: Row<'bookings'>): Promis
       continue;
     }
     const facts = await bookingFacts(ctx, booking, person, entries, !ready);
+    const withheld = delivery !== 'email' && !bySms;
+    if (withheld) {
+      // 'dashboard' (or 'sms' for someone without a phone number): no e-mail carries the PIN or codes.
+      facts.pins = [];
+      facts.doors = facts.doors.map((d) => ({ ...d, credential: undefined }));
+    }
     const content =
       kind === 'booking.confirmed' ? bookingConfirmed(facts) : kind === 'booking.moved' ? bookingMoved(facts) : kind === 'credential.changed' ? credentialChanged(facts) : bookingRevoked(facts);
+    if (withheld && booking.status === 'confirmed') content.paragraphs.push('Your PIN and access codes are shown on your guest page, not sent by e-mail.');
+    const rendered = render(content);
     const added = await ctx.outbox.add(
-      { organisationId: booking.organisationId, personId: person.id, toAddress: person.email, kind, dedupeKey, bookingId: booking.id, fingerprint, message: render(content) },
-      ctx.deliver,
+      {
+        organisationId: booking.organisationId,
+        personId: person.id,
+        toAddress: bySms ? `${SMS_PREFIX}${person.phone}` : person.email!,
+        kind,
+        dedupeKey,
+        bookingId: booking.id,
+        fingerprint,
+        message: bySms ? asSms(content, rendered) : rendered,
+      },
+      bySms ? !!ctx.smsDeliver : ctx.deliver,
       ctx.now,
     );
     if (added) queued++;
@@ -201,6 +239,12 @@ async function bookingFacts(
       if (pin) pins.push({ integrationName: mappings.find((m) => m.integrationId === integrationId)?.integrationName ?? integrationId, pin: pin.pin });
     }
   }
+  // The visitor registration code (made on first use, stable afterwards) for check-in at the venue.
+  let visit: BookingFacts['visit'];
+  if (booking.status === 'confirmed') {
+    const v = await ensureVisit(db, ctx.secrets, booking, person.id);
+    if (v) visit = { code: formatCode(v.code), qrDataUrl: await qrPngDataUrl(v.code) };
+  }
   return {
     bookingId: booking.id,
     title: booking.title,
@@ -213,5 +257,6 @@ async function bookingFacts(
     pins,
     doors,
     stillPending,
+    visit,
   };
 }

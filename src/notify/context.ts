@@ -14,6 +14,8 @@ export interface ScanContext {
   outbox: Outbox;
   /** false: no SMTP configured, messages are kept in the local outbox. */
   deliver: boolean;
+  /** An SMS gateway is configured: SMS rows are queued for sending (else kept in the outbox). */
+  smsDeliver?: boolean;
   now: number;
   /** How long a message waits for access to reach the provider before going out with a note. */
   graceMs: number;

@@ -30,6 +30,8 @@ export interface BookingFacts {
   doors: DoorAccess[];
   /** Access is not on the provider yet (sent after the grace period). */
   stillPending: boolean;
+  /** The visitor registration code for check-in (formatted), and its QR code as a PNG data: URL. */
+  visit?: { code: string; qrDataUrl: string };
 }
 
 const what = (f: BookingFacts) => (f.title ? `${f.title} (${f.spaceName})` : f.spaceName);
@@ -73,12 +75,26 @@ function accessSections(f: BookingFacts): MessageSection[] {
       }),
     });
   }
+  if (f.visit) {
+    sections.push({
+      heading: 'Your check-in code',
+      rows: [
+        ['Registration code', f.visit.code],
+        ['How to use', 'Show this code (or the QR code) at reception or the visitor kiosk to check in and out.'],
+      ],
+      image: { src: f.visit.qrDataUrl, alt: `QR code for registration code ${f.visit.code}`, width: 200 },
+    });
+  }
   return sections;
 }
 
 const credentialLabel = (kind: string) => ({ pin: 'code', 'url-key': 'link', 'mobile-key': 'mobile key' })[kind] ?? kind;
 
-const secretsOf = (f: BookingFacts) => [...f.pins.map((p) => p.pin), ...f.doors.flatMap((d) => (d.credential ? [d.credential.secret] : []))];
+const secretsOf = (f: BookingFacts) => [
+  ...f.pins.map((p) => p.pin),
+  ...f.doors.flatMap((d) => (d.credential ? [d.credential.secret] : [])),
+  ...(f.visit ? [f.visit.code, f.visit.code.replace('-', ''), f.visit.qrDataUrl] : []),
+];
 
 const PENDING_NOTE =
   'Your access is still being set up on the door system. The details below are what you will be given; if a door does not open at the start of your booking, please contact the venue.';

@@ -16,6 +16,7 @@ import { newId } from '../store/ids.js';
 import { Outbox } from './outbox.js';
 import type { ScanContext } from './context.js';
 import type { MailTransport } from './transport.js';
+import { SMS_PREFIX, type SmsSender } from './sms.js';
 import { scanBookings } from './booking-notices.js';
 import { scanPins } from './pin-notices.js';
 import { scanIntegrations } from './integration-alerts.js';
@@ -23,6 +24,8 @@ import { scanIntegrations } from './integration-alerts.js';
 export interface NotifierSettings {
   /** null: no SMTP configured; messages are kept in the local outbox (GET /v1/outbox). */
   transport: MailTransport | null;
+  /** null: no SMS gateway; SMS messages (spaces whose PINs go by SMS) are kept in the local outbox. */
+  sms: SmsSender | null;
   from: string;
   alertTo: string[];
   graceMs: number;
@@ -50,6 +53,7 @@ const silent: EngineLogger = { info() {}, warn() {}, error() {} };
 
 export const defaultNotifierSettings = (): NotifierSettings => ({
   transport: null,
+  sms: null,
   from: 'Lockstep <lockstep@localhost>',
   alertTo: [],
   graceMs: 2 * 60_000,
@@ -151,6 +155,7 @@ export class Notifier {
       ...this.deps,
       outbox: this.outbox,
       deliver: this.s.transport !== null,
+      smsDeliver: this.s.sms !== null,
       now: this.s.now(),
       graceMs: this.s.graceMs,
       lookbackMs: this.s.lookbackMs,
@@ -167,7 +172,8 @@ export class Notifier {
 
   private async dispatch(): Promise<void> {
     const transport = this.s.transport;
-    if (!transport) return;
+    const sms = this.s.sms;
+    if (!transport && !sms) return;
     for (;;) {
       const now = this.s.now();
       const rows = await this.outbox.claim(this.s.workerId, now, this.s.batchSize, this.s.leaseMs);
@@ -175,7 +181,13 @@ export class Notifier {
       for (const row of rows) {
         const body = this.outbox.open(row);
         try {
-          await transport.send({ from: this.s.from, to: row.toAddress, subject: row.subject, text: body.text, html: body.html, messageId: `<${row.id}@lockstep>` });
+          if (row.toAddress.startsWith(SMS_PREFIX)) {
+            if (!sms) throw new Error('no SMS gateway configured (LOCKSTEP_SMS_GATEWAY_URL)');
+            await sms.send({ to: row.toAddress.slice(SMS_PREFIX.length), text: body.text });
+          } else {
+            if (!transport) throw new Error('no SMTP server configured (LOCKSTEP_SMTP_URL)');
+            await transport.send({ from: this.s.from, to: row.toAddress, subject: row.subject, text: body.text, html: body.html, messageId: `<${row.id}@lockstep>` });
+          }
           await this.outbox.markSent(row.id, this.s.workerId, this.s.now());
           this.s.logger.info({ notificationId: row.id, kind: row.kind }, 'e-mail sent');
         } catch (err) {
@@ -203,7 +215,7 @@ export class Notifier {
       .catch(() => null)
       .then((next) => {
         if (!this.running) return;
-        const delay = next === null || !this.s.transport ? this.s.pollMs : Math.max(5, Math.min(this.s.pollMs, next - this.s.now()));
+        const delay = next === null || (!this.s.transport && !this.s.sms) ? this.s.pollMs : Math.max(5, Math.min(this.s.pollMs, next - this.s.now()));
         if (this.timer) clearTimeout(this.timer);
         this.timer = setTimeout(() => this.wake(), delay);
         this.timer.unref();

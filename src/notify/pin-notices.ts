@@ -5,6 +5,7 @@
 import type { ScanContext } from './context.js';
 import { pinChanged } from './messages.js';
 import { localWindow, render } from './render.js';
+import { loadRules } from '../store/triggers.js';
 
 export async function scanPins(ctx: ScanContext): Promise<number> {
   const { db } = ctx;
@@ -42,6 +43,11 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
       .where('createdAt', '<', pin.createdAt)
       .executeTakeFirst();
     if (!replaced || !toldBefore) {
+      ctx.settled.add(settledKey);
+      continue;
+    }
+    // Trigger rules: a person booked into a space whose PINs are not sent by e-mail reads the new PIN on the guest page.
+    if (await pinWithheld(ctx, pin.personId, pin.integrationId)) {
       ctx.settled.add(settledKey);
       continue;
     }
@@ -83,4 +89,23 @@ async function upcomingBookings(ctx: ScanContext, personId: string, integrationI
     .limit(10)
     .execute();
   return rows.map((b) => ({ what: b.title ? `${b.title} (${b.spaceName})` : b.spaceName, window: localWindow(b.startsAt, b.endsAt, b.timeZone) }));
+}
+
+/** The person has an upcoming booking on this integration in a space whose delivery is not 'email'. */
+async function pinWithheld(ctx: ScanContext, personId: string, integrationId: string): Promise<boolean> {
+  const rows = await ctx.db
+    .selectFrom('bookings')
+    .select('bookings.spaceId')
+    .where('bookings.status', '=', 'confirmed')
+    .where('bookings.endsAt', '>', ctx.now)
+    .where((eb) =>
+      eb.or([
+        eb('bookings.organiserId', '=', personId),
+        eb('bookings.id', 'in', eb.selectFrom('bookingInvitees').select('bookingId').where('personId', '=', personId)),
+      ]),
+    )
+    .where('bookings.spaceId', 'in', (eb) => eb.selectFrom('mappings').select('spaceId').where('integrationId', '=', integrationId))
+    .execute();
+  const rules = await loadRules(ctx.db, 'space', [...new Set(rows.map((r) => r.spaceId))]);
+  return [...rules.values()].some((r) => r.delivery !== null && r.delivery !== 'email');
 }

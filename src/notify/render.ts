@@ -8,6 +8,8 @@ import { DateTime } from 'luxon';
 export interface MessageSection {
   heading?: string;
   rows: [label: string, value: string][];
+  /** An image shown under the rows in the HTML part only (e.g. a QR code as a data: URL; sent inline). */
+  image?: { src: string; alt: string; width: number };
 }
 
 export interface MessageContent {
@@ -89,6 +91,7 @@ function toHtml(c: MessageContent): string {
       parts.push(`<tr><th scope="row" style="text-align:left;padding:.2em 1em .2em 0;font-weight:600">${e(label)}</th><td>${e(value)}</td></tr>`);
     }
     parts.push('</table>');
+    if (s.image) parts.push(`<p><img src="${e(s.image.src)}" alt="${e(s.image.alt)}" width="${s.image.width}" height="${s.image.width}"></p>`);
   }
   parts.push('<p style="color:#555">— Lockstep</p></body></html>');
   return parts.join('\n');

@@ -42,7 +42,9 @@ export function smtpTransport(url: string, opts: { timeoutMs?: number } = {}): M
     describe: `${parsed.protocol}//${parsed.host}`,
     async send(mail) {
       try {
-        await transporter.sendMail({ ...mail, messageId: mail.messageId });
+        // attachDataUrls: an inline data: image (the check-in QR code) goes as a cid: attachment,
+        // which mail clients show where they block data: URLs.
+        await transporter.sendMail({ ...mail, messageId: mail.messageId, attachDataUrls: true });
       } catch (err) {
         throw new Error(safeSmtpError(err, secrets));
       }

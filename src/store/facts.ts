@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { BookingFact, Facts, IntegrationFact, PlanFact, SubscriptionFact } from '../domain/facts.js';
+import { loadRule, loadRules, paidBookings, partialRule } from './triggers.js';
 
 /** Bookings that ended longer ago than this cannot hold access any more, whatever the buffers. */
 const PAST_HORIZON_MS = 2 * 24 * 60 * 60 * 1000;
@@ -64,6 +65,10 @@ export async function loadPersonFacts(
     else bookings.set(b.id, toBookingFact(b, [personId]));
   }
 
+  // Trigger rules (domain/triggers.ts): whether each booking's access may be issued yet.
+  const paid = await paidBookings(db, [...bookings.keys()]);
+  for (const b of bookings.values()) b.paid = paid.has(b.id);
+
   const companyIds = companyRows.map((r) => r.companyId);
   const subscriptions = await db
     .selectFrom('subscriptions')
@@ -96,13 +101,15 @@ export async function loadPersonFacts(
         .execute()
     : [];
 
+  const [integrationRule, spaceRules] = await Promise.all([loadRule(db, 'integration', integration.id), loadRules(db, 'space', [...spaceIds])]);
+
   return {
     bookings: [...bookings.values()],
     subscriptions: subscriptionFacts,
     plans,
     mappings,
-    integrations: [integrationFact(integration)],
-    spaces,
+    integrations: [{ ...integrationFact(integration), trigger: partialRule(integrationRule) }],
+    spaces: spaces.map((s) => ({ ...s, trigger: partialRule(spaceRules.get(s.id)) })),
     companyMembers: companyRows,
   };
 }

@@ -359,10 +359,210 @@ const notifications: Migration = {
   },
 };
 
+/**
+ * Booking sources (Cal.com, signed webhook, iCal feeds) and the ledger that makes their deliveries
+ * idempotent: per (organisation, source, external id) the highest version seen and whether it was a
+ * cancellation, so a duplicate or older delivery never regresses or resurrects a booking.
+ */
+const bookingSources: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('booking_sources')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('secret_sealed', 'text')
+      .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('last_event_at', ts)
+      .addColumn('last_error', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('source_events')
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('external_id', 'text', (c) => c.notNull())
+      .addColumn('version', 'bigint', (c) => c.notNull())
+      .addColumn('cancelled', 'integer', (c) => c.notNull())
+      .addColumn('booking_id', 'text')
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('source_events_pk', ['organisation_id', 'source', 'external_id'])
+      .execute();
+  },
+};
+
+/**
+ * Visitor check-in/out: one visit per booking and person (organiser or invitee), with a registration
+ * code sealed for display and a keyed hash for the scanner's lookup, and the visit's status.
+ */
+const visits: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('visits')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('booking_id', 'text', (c) => c.notNull().references('bookings.id').onDelete('cascade'))
+      .addColumn('person_id', 'text', (c) => c.notNull().references('people.id').onDelete('cascade'))
+      .addColumn('code_sealed', 'text', (c) => c.notNull())
+      .addColumn('code_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('checked_in_at', ts)
+      .addColumn('checked_out_at', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addUniqueConstraint('visits_booking_person', ['booking_id', 'person_id'])
+      .execute();
+    await db.schema.createIndex('visits_person').on('visits').column('person_id').execute();
+  },
+};
+
+/** Issue 5, triggers: when a booking's access is issued (per integration, per-space override), how the PIN reaches the guest, and a booking's payment flag. */
+const triggers: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('trigger_rules')
+      .addColumn('scope_type', 'text', (c) => c.notNull())
+      .addColumn('scope_id', 'text', (c) => c.notNull())
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('issue_on', 'text')
+      .addColumn('hours_before', 'double precision')
+      .addColumn('delivery', 'text')
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('trigger_rules_pk', ['scope_type', 'scope_id'])
+      .execute();
+    await db.schema
+      .createTable('booking_payments')
+      .addColumn('booking_id', 'text', (c) => c.primaryKey().references('bookings.id').onDelete('cascade'))
+      .addColumn('paid_at', ts, (c) => c.notNull())
+      .execute();
+  },
+};
+
+/**
+ * Integration API (out): call-back subscriptions and their delivery log, and the e-mail → card-number
+ * store. A delivery is unique per (subscription, booking, change key), so several dispatchers and
+ * re-scans after a restart never queue a change twice. Signing secrets and card numbers are sealed;
+ * a card's keyed hash keeps one card on one e-mail per organisation.
+ */
+const integrationApi: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('callback_subscriptions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('space_id', 'text', (c) => c.references('spaces.id').onDelete('cascade'))
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('description', 'text')
+      .addColumn('include_emails', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('secret_sealed', 'text', (c) => c.notNull())
+      .addColumn('scanned_to', ts, (c) => c.notNull())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('callback_subscriptions_org').on('callback_subscriptions').column('organisation_id').execute();
+
+    await db.schema
+      .createTable('callback_deliveries')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('subscription_id', 'text', (c) => c.notNull().references('callback_subscriptions.id').onDelete('cascade'))
+      .addColumn('organisation_id', 'text', (c) => c.notNull())
+      .addColumn('booking_id', 'text', (c) => c.notNull())
+      .addColumn('change_key', 'text', (c) => c.notNull())
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('booking_updated_at', ts, (c) => c.notNull())
+      .addColumn('version', 'bigint', (c) => c.notNull())
+      .addColumn('event_type', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_error', 'text')
+      .addColumn('response_code', 'integer')
+      .addColumn('next_attempt_at', ts, (c) => c.notNull())
+      .addColumn('last_attempt_at', ts)
+      .addColumn('delivered_at', ts)
+      .addColumn('claimed_by', 'text')
+      .addColumn('claim_until', ts)
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addUniqueConstraint('callback_deliveries_change', ['subscription_id', 'booking_id', 'change_key'])
+      .execute();
+    await db.schema.createIndex('callback_deliveries_due').on('callback_deliveries').columns(['status', 'next_attempt_at']).execute();
+    await db.schema.createIndex('callback_deliveries_booking').on('callback_deliveries').columns(['booking_id', 'subscription_id']).execute();
+    await db.schema.createIndex('callback_deliveries_log').on('callback_deliveries').columns(['subscription_id', 'created_at']).execute();
+
+    await db.schema
+      .createTable('access_cards')
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('email', 'text', (c) => c.notNull())
+      .addColumn('card_sealed', 'text', (c) => c.notNull())
+      .addColumn('card_hash', 'text', (c) => c.notNull())
+      .addColumn('label', 'text')
+      .addColumn('created_at', ts, (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('access_cards_pk', ['organisation_id', 'email'])
+      .addUniqueConstraint('access_cards_card', ['organisation_id', 'card_hash'])
+      .execute();
+  },
+};
+
+/**
+ * Issue 5, iCal feeds: per feed its poll state (conditional-GET validators, schedule, back-off, last
+ * outcome, a lease so one worker polls a feed at a time) and per feed occurrence what was last applied
+ * (content fingerprint and revision), so an unchanged feed costs no writes and an event that vanished
+ * from the feed can be cancelled.
+ */
+const icalFeeds: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('ical_feeds')
+      .addColumn('source_id', 'text', (c) => c.primaryKey().references('booking_sources.id').onDelete('cascade'))
+      .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+      .addColumn('settings_hash', 'text')
+      .addColumn('etag', 'text')
+      .addColumn('last_modified', 'text')
+      .addColumn('last_polled_at', ts)
+      .addColumn('last_fetched_at', ts)
+      .addColumn('last_success_at', ts)
+      .addColumn('next_poll_at', ts, (c) => c.notNull())
+      .addColumn('last_status', 'text')
+      .addColumn('last_http_status', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('lease_until', ts)
+      .addColumn('report', 'text')
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('ical_feeds_due').on('ical_feeds').column('next_poll_at').execute();
+    await db.schema
+      .createTable('ical_feed_events')
+      .addColumn('source_id', 'text', (c) => c.notNull().references('booking_sources.id').onDelete('cascade'))
+      .addColumn('external_id', 'text', (c) => c.notNull())
+      .addColumn('uid', 'text', (c) => c.notNull())
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('natural_version', 'bigint', (c) => c.notNull())
+      .addColumn('starts_at', ts, (c) => c.notNull())
+      .addColumn('ends_at', ts, (c) => c.notNull())
+      .addColumn('cancelled', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addPrimaryKeyConstraint('ical_feed_events_pk', ['source_id', 'external_id'])
+      .execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect), '0002_issued_credentials': issuedCredentials, '0003_notifications': notifications };
+    return {
+      '0001_initial': initial(this.dialect),
+      '0002_issued_credentials': issuedCredentials,
+      '0003_notifications': notifications,
+      '0004_booking_sources': bookingSources,
+      '0005_ical_feeds': icalFeeds,
+      '0006_integration_api': integrationApi,
+      '0007_visits': visits,
+      '0008_triggers': triggers,
+    };
   }
 }
 

@@ -267,6 +267,163 @@ export interface NotifierMarksTable {
   value: number;
 }
 
+export type BookingSourceKind = 'calcom' | 'webhook' | 'ical';
+
+export interface BookingSourcesTable {
+  id: string;
+  organisationId: string;
+  kind: BookingSourceKind;
+  name: string;
+  /** Signing secret (Cal.com / webhook), sealed; null for feeds. */
+  secretSealed: string | null;
+  /** JSON: kind-specific settings (space mapping, feed URL, poll interval, …). */
+  settings: string;
+  lastEventAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Highest version seen per source booking; see migration 0004. */
+export interface SourceEventsTable {
+  organisationId: string;
+  source: string;
+  externalId: string;
+  version: number;
+  cancelled: number;
+  bookingId: string | null;
+  updatedAt: number;
+}
+
+export type VisitStatus = 'expected' | 'checked-in' | 'checked-out';
+
+/** A booking × person: the registration code (sealed, plus keyed hash for lookup) and check-in state. */
+export interface VisitsTable {
+  id: string;
+  organisationId: string;
+  bookingId: string;
+  personId: string;
+  codeSealed: string;
+  codeHash: string;
+  status: VisitStatus;
+  checkedInAt: number | null;
+  checkedOutAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Issue 5 triggers: a rule per integration ('integration') or per-space override ('space'). Null fields inherit. */
+export interface TriggerRulesTable {
+  scopeType: 'integration' | 'space';
+  scopeId: string;
+  organisationId: string;
+  issueOn: 'on-confirmation' | 'on-payment' | 'before-start' | null;
+  hoursBefore: number | null;
+  /** Spaces only: how the PIN reaches the guest ('email' when null). */
+  delivery: 'email' | 'sms' | 'dashboard' | null;
+  updatedAt: number;
+}
+
+/** A booking marked paid (the 'on-payment' trigger); no row = unpaid. */
+export interface BookingPaymentsTable {
+  bookingId: string;
+  paidAt: number;
+}
+
+/** An external system's call-back URL for one space (spaceId) or all of an organisation's (null); see migration 0006. */
+export interface CallbackSubscriptionsTable {
+  id: string;
+  organisationId: string;
+  spaceId: string | null;
+  url: string;
+  description: string | null;
+  /** 1: organiser/attendee e-mails go in the payload (unless a privacy-mode integration serves the space). */
+  includeEmails: number;
+  /** SecretBox-sealed signing secret (shown once at creation). */
+  secretSealed: string;
+  /** Bookings updated before this instant have been scanned for this subscription. */
+  scannedTo: number;
+  createdBy: string;
+  createdAt: number;
+}
+
+export type CallbackDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'superseded';
+
+/** One booking change for one subscription: queued once (unique change key), sent with retries. */
+export interface CallbackDeliveriesTable {
+  id: string;
+  subscriptionId: string;
+  organisationId: string;
+  bookingId: string;
+  changeKey: string;
+  /** Hash of what the payload describes; a new delivery is queued only when it differs from the last. */
+  fingerprint: string;
+  /** The booking's updatedAt when it was read: deliveries for one booking go out in this order. */
+  bookingUpdatedAt: number;
+  version: number;
+  eventType: string;
+  /** JSON of the event's data as it was queued. */
+  payload: string;
+  status: CallbackDeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  responseCode: number | null;
+  nextAttemptAt: number;
+  lastAttemptAt: number | null;
+  deliveredAt: number | null;
+  claimedBy: string | null;
+  claimUntil: number | null;
+  createdAt: number;
+}
+
+/** E-mail (lower-case) → access card number, sealed; for site-side controllers (daily booking list). */
+export interface AccessCardsTable {
+  organisationId: string;
+  email: string;
+  cardSealed: string;
+  /** Keyed hash of the card number: one card per e-mail within an organisation. */
+  cardHash: string;
+  label: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Poll state of an iCal feed source; see migration 0005. */
+export interface IcalFeedsTable {
+  sourceId: string;
+  organisationId: string;
+  /** Hash of the source settings the validators below belong to (a new URL or space refetches). */
+  settingsHash: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  lastPolledAt: number | null;
+  /** Last time the whole feed was downloaded (200), as opposed to 304. */
+  lastFetchedAt: number | null;
+  lastSuccessAt: number | null;
+  nextPollAt: number;
+  lastStatus: 'ok' | 'not-modified' | 'error' | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  failures: number;
+  leaseUntil: number | null;
+  /** JSON: counts and skipped events of the last reconciled fetch. */
+  report: string | null;
+  updatedAt: number;
+}
+
+/** What was last applied for one occurrence of a feed; see migration 0005. */
+export interface IcalFeedEventsTable {
+  sourceId: string;
+  externalId: string;
+  uid: string;
+  fingerprint: string;
+  naturalVersion: number;
+  startsAt: number;
+  endsAt: number;
+  cancelled: number;
+  updatedAt: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   locations: LocationsTable;
@@ -285,11 +442,21 @@ export interface Database {
   pins: PinsTable;
   providerUsers: ProviderUsersTable;
   providerGrants: ProviderGrantsTable;
+  bookingSources: BookingSourcesTable;
+  sourceEvents: SourceEventsTable;
+  icalFeeds: IcalFeedsTable;
+  icalFeedEvents: IcalFeedEventsTable;
   syncWork: SyncWorkTable;
   apiKeys: ApiKeysTable;
   auditLog: AuditLogTable;
   notifications: NotificationsTable;
   notifierMarks: NotifierMarksTable;
+  callbackSubscriptions: CallbackSubscriptionsTable;
+  callbackDeliveries: CallbackDeliveriesTable;
+  accessCards: AccessCardsTable;
+  triggerRules: TriggerRulesTable;
+  bookingPayments: BookingPaymentsTable;
+  visits: VisitsTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -49,21 +49,30 @@ export async function startHarness(
     /** Reuse this database (restart tests) instead of creating one; it is not dropped on close. */
     database?: TestDatabase;
     secretKey?: string;
+    /** Call-back dispatcher settings (integration API). */
+    callbacks?: AppOptions['callbacks'];
+    /** iCal feed poller settings; `enabled: false` leaves it stopped (POST /v1/sources/:id/poll still works). */
+    sources?: AppOptions['sources'] & { enabled?: boolean };
   } = {},
 ): Promise<Harness> {
   const database = opts.database ?? (await createTestDatabase(kind));
   const emulator = await startDemoEmulator({ port: 0, apiKey: 'test-key' });
   const { enabled: notifierEnabled = true, ...notifier } = opts.notifier ?? {};
+  const { enabled: sourcesEnabled = true, ...sourcesSettings } = opts.sources ?? {};
   const app = await createApp({
     databaseUrl: database.url,
     secretKey: opts.secretKey ?? secretKey(),
     engine: { pollMs: 50, driftCheckMs: 0, backoff: { baseMs: 20, maxMs: 200 }, providerTimeoutMs: 2_000, ...opts.engine },
     notifier: { pollMs: 100, graceMs: 5_000, backoff: { baseMs: 50, maxMs: 500 }, ...notifier },
+    callbacks: { pollMs: 100, backoff: { baseMs: 50, maxMs: 400 }, timeoutMs: 2_000, ...opts.callbacks },
+    sources: { tickMs: 100, timeoutMs: 2_000, ...sourcesSettings },
   });
   const server = await buildServer(app, { logger: opts.logger as any });
   const baseUrl = await server.listen({ port: 0, host: '127.0.0.1' });
   await app.engine.start({ releaseStaleClaims: true });
   if (notifierEnabled) app.notifier.start();
+  app.callbacks.start();
+  if (sourcesEnabled) app.sources.start();
 
   const platform = (await createApiKey(app.store.db, app.secrets, { role: 'platform-admin', name: 'test', organisationId: null, personId: null })).key;
   const call = async (method: string, path: string, body?: unknown, key = platform) => {

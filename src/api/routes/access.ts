@@ -10,8 +10,8 @@ import { badRequest, forbidden, notFound } from '../errors.js';
 import { pinRulesFor } from '../../engine/pin-rules.js';
 import { personView } from './people.js';
 import { writeAudit } from '../../store/audit.js';
-import { providerIdentity } from '../../engine/reconcile.js';
 import { formatLocal } from '../../domain/time.js';
+import { openDoorsNow } from '../door-open.js';
 
 export const accessRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
@@ -146,38 +146,8 @@ export const accessRoutes: RouteModule = (api, app) => {
   }, async (req) => {
     const p = req.principal;
     if (p.role !== 'guest' || !p.personId) throw forbidden('only a guest key (tied to one person) can open doors');
-    const mappings = await db
-      .selectFrom('mappings')
-      .innerJoin('integrations', 'integrations.id', 'mappings.integrationId')
-      .selectAll('integrations')
-      .select(['mappings.targetRef'])
-      .where('mappings.spaceId', '=', req.body.spaceId)
-      .where('mappings.organisationId', '=', p.organisationId!)
-      .where('integrations.status', '=', 'active')
-      .execute();
-    if (mappings.length === 0) throw notFound('space', req.body.spaceId);
-    const now = Date.now();
-    const opened: string[] = [];
-    for (const m of mappings) {
-      const adapter = app.engine.adapterFor(m);
-      if (!adapter.capabilities.pulseOpen || !adapter.pulseOpen) continue;
-      const valid = await db
-        .selectFrom('providerGrants')
-        .select('id')
-        .where('integrationId', '=', m.id)
-        .where('personId', '=', p.personId)
-        .where('targetRef', '=', m.targetRef)
-        .where('state', '=', 'present')
-        .where('startsAt', '<=', now)
-        .where((eb) => eb.or([eb('endsAt', 'is', null), eb('endsAt', '>', now)]))
-        .executeTakeFirst();
-      if (!valid) continue;
-      const user = await db.selectFrom('providerUsers').select('providerRef').where('integrationId', '=', m.id).where('personId', '=', p.personId).executeTakeFirst();
-      const identity = await providerIdentity({ db, secrets: app.secrets, integration: m }, p.personId);
-      await adapter.pulseOpen({ userRef: user?.providerRef ?? undefined, identity, targetRef: m.targetRef });
-      await writeAudit(db, { organisationId: m.organisationId, actor: p.keyId, action: 'door.opened', subjectType: 'person', subjectId: p.personId, details: { integrationId: m.id, targetRef: m.targetRef } });
-      opened.push(m.targetRef);
-    }
+    const { mapped, opened } = await openDoorsNow(app, { organisationId: p.organisationId!, personId: p.personId, spaceId: req.body.spaceId, actor: p.keyId });
+    if (!mapped) throw notFound('space', req.body.spaceId);
     if (opened.length === 0) {
       throw forbidden('no door of this space can be opened for you now: you need a booking whose window (with buffers) includes this moment, on a provider that can open doors remotely');
     }

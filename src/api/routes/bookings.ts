@@ -16,6 +16,7 @@ import { writeAudit } from '../../store/audit.js';
 import { formatLocal } from '../../domain/time.js';
 import { bookingAccessStatus } from '../../engine/status.js';
 import { findOrCreatePerson, personRef } from './people.js';
+import { paidBookings, setPaid } from '../../store/triggers.js';
 
 const minutes = z.number().int().min(0).max(24 * 60);
 
@@ -41,6 +42,7 @@ const createBody = z
     title: z.string().max(200).optional(),
     source: z.string().min(1).max(40).default('api'),
     externalId: z.string().min(1).max(200).optional(),
+    paid: z.boolean().default(false).describe("Paid already; with the 'on-payment' trigger access is issued only once a booking is paid"),
   })
   .strict();
 
@@ -55,6 +57,7 @@ const updateBody = z
     bumpOutMinutes: minutes.optional(),
     status: z.enum(['pending', 'confirmed', 'cancelled']).optional(),
     title: z.string().max(200).nullable().optional(),
+    paid: z.boolean().optional().describe("Mark paid (true) or unpaid (false); the 'on-payment' trigger issues access once paid"),
   })
   .strict();
 
@@ -148,6 +151,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
         updatedAt: now,
       };
       await trx.insertInto('bookings').values(row).execute();
+      if (body.paid) await setPaid(trx, id, true);
       const invitees = inviteeIds.filter((p) => p !== organiserId);
       if (invitees.length) await trx.insertInto('bookingInvitees').values(invitees.map((personId) => ({ bookingId: id, personId }))).execute();
       await writeAudit(trx, { organisationId, actor: req.principal.keyId, action: 'booking.created', subjectType: 'booking', subjectId: id, details: { status: row.status, from: iso(row.startsAt), until: iso(row.endsAt), spaceId: row.spaceId } });
@@ -202,6 +206,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
         updatedAt: Date.now(),
       };
       await trx.updateTable('bookings').set(row).where('id', '=', before.id).execute();
+      if (body.paid !== undefined) await setPaid(trx, before.id, body.paid);
       await writeAudit(trx, {
         organisationId,
         actor: req.principal.keyId,
@@ -272,7 +277,7 @@ async function resolveInvitees(db: Kysely<Database>, organisationId: string, ids
 }
 
 export async function bookingView(db: Kysely<Database>, b: Row<'bookings'>) {
-  const [invitees, space] = await Promise.all([
+  const [invitees, space, paid] = await Promise.all([
     db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', b.id).execute(),
     db
       .selectFrom('spaces')
@@ -280,6 +285,7 @@ export async function bookingView(db: Kysely<Database>, b: Row<'bookings'>) {
       .select(['spaces.name', 'locations.timeZone'])
       .where('spaces.id', '=', b.spaceId)
       .executeTakeFirst(),
+    paidBookings(db, [b.id]),
   ]);
   const zone = space?.timeZone ?? 'UTC';
   return {
@@ -301,6 +307,7 @@ export async function bookingView(db: Kysely<Database>, b: Row<'bookings'>) {
     source: b.source,
     externalId: b.externalId,
     version: b.sourceVersion,
+    paid: paid.has(b.id),
     createdAt: iso(b.createdAt),
     updatedAt: iso(b.updatedAt),
   };

@@ -1,0 +1,183 @@
+/**
+ * Feed → bookings. The feed is the truth for the window it covers (now … now + horizon):
+ *
+ * - an occurrence whose revision (`naturalVersion`: SEQUENCE, then LAST-MODIFIED/DTSTAMP) is lower
+ *   than the one last applied comes from an older copy of the feed and is ignored — later edits win;
+ * - otherwise, an occurrence whose content (times, space, status, title, people) differs from what was
+ *   last applied is delivered through `ingestSourceBooking` with the ledger's version + 1 (the ledger
+ *   version counts applied revisions of the occurrence), so a re-appearing event or a producer that
+ *   never bumps SEQUENCE still gets through, and a duplicate delivery stays a no-op;
+ * - a known occurrence that is no longer in the feed, is not over yet and starts within the horizon is
+ *   cancelled (its access is revoked by the engine); past ones are left alone (Airbnb drops past stays);
+ * - an event that cannot be read or names nobody is skipped and reported, and its bookings are left as
+ *   they were (not cancelled): a half-broken feed never takes doors away.
+ *
+ * Unchanged occurrences cost no writes, so polling a feed that did not change is cheap even when the
+ * producer rewrites DTSTAMP on every request.
+ */
+import { createHash } from 'node:crypto';
+import type { App } from '../../app.js';
+import type { Row } from '../../store/schema.js';
+import { ingestSourceBooking, SourceBookingError, type IngestOutcome, type SourcePerson } from '../ingest.js';
+import type { SourceSettings } from '../kinds.js';
+import { expandFeed, parseCalendar, type Occurrence, type SkippedEvent } from './expand.js';
+
+export type IcalSettings = SourceSettings<'ical'>;
+
+export interface ReconcileReport {
+  events: number;
+  occurrences: number;
+  created: number;
+  updated: number;
+  cancelled: number;
+  removed: number;
+  unchanged: number;
+  stale: number;
+  skippedCount: number;
+  /** The first few skipped events and why (UIDs only; no personal data). */
+  skipped: SkippedEvent[];
+}
+
+export class FeedConfigError extends Error {}
+
+const MAX_SKIPPED_SHOWN = 20;
+const KEEP_PAST_MS = 7 * 86_400_000;
+
+export const sourceKey = (sourceId: string) => `ical:${sourceId}`;
+
+export async function reconcileFeed(app: App, source: Row<'bookingSources'>, settings: IcalSettings, body: string, now: number): Promise<ReconcileReport> {
+  const db = app.store.db;
+  const space = await db
+    .selectFrom('spaces')
+    .innerJoin('locations', 'locations.id', 'spaces.locationId')
+    .select(['spaces.id', 'locations.timeZone'])
+    .where('spaces.id', '=', settings.spaceId)
+    .where('spaces.organisationId', '=', source.organisationId)
+    .executeTakeFirst();
+  if (!space) throw new FeedConfigError(`settings.spaceId ${settings.spaceId} is not a space of this organisation`);
+
+  const horizonEnd = now + settings.horizonDays * 86_400_000;
+  // Parse errors throw before anything is written: a malformed feed changes nothing.
+  const feed = expandFeed(parseCalendar(body), { now, horizonEnd, zone: space.timeZone });
+
+  const key = sourceKey(source.id);
+  const known = new Map((await db.selectFrom('icalFeedEvents').selectAll().where('sourceId', '=', source.id).execute()).map((r) => [r.externalId, r]));
+  const ledger = new Map(
+    (await db.selectFrom('sourceEvents').select(['externalId', 'version']).where('organisationId', '=', source.organisationId).where('source', '=', key).execute()).map((r) => [
+      r.externalId,
+      Number(r.version),
+    ]),
+  );
+  const report: ReconcileReport = { events: feed.events, occurrences: feed.occurrences.length, created: 0, updated: 0, cancelled: 0, removed: 0, unchanged: 0, stale: 0, skippedCount: 0, skipped: [] };
+  const skip = (s: SkippedEvent) => {
+    report.skippedCount++;
+    if (report.skipped.length < MAX_SKIPPED_SHOWN) report.skipped.push(s);
+  };
+  feed.skipped.forEach(skip);
+
+  const fallback: SourcePerson | null = settings.guestEmail ? { name: settings.guestName ?? settings.guestEmail, email: settings.guestEmail.toLowerCase() } : null;
+  const present = new Set<string>();
+  const actor = `source:${source.id}`;
+  const count = (outcome: IngestOutcome) => {
+    if (outcome === 'created') report.created++;
+    else if (outcome === 'updated') report.updated++;
+    else if (outcome === 'cancelled') report.cancelled++;
+    else if (outcome === 'stale') report.stale++;
+    else report.unchanged++;
+  };
+
+  for (const occ of feed.occurrences) {
+    present.add(occ.externalId);
+    const organiser = occ.organiser ?? fallback;
+    if (!organiser && occ.status !== 'cancelled') {
+      skip({ uid: occ.uid, reason: 'the event names no ORGANIZER or ATTENDEE e-mail and the source has no settings.guestEmail' });
+      continue;
+    }
+    const fingerprint = fingerprintOf(occ, settings.spaceId, organiser);
+    const before = known.get(occ.externalId);
+    if (before && before.fingerprint === fingerprint) {
+      report.unchanged++;
+      continue;
+    }
+    if (before && occ.natural < Number(before.naturalVersion)) {
+      report.stale++; // an older copy of the feed (cache, mirror): what was applied is newer
+      continue;
+    }
+    // The ledger version counts applied revisions (bookings.source_version is a 32-bit integer, too
+    // small for SEQUENCE and a timestamp); which revision is newer was decided above on `natural`.
+    const version = (ledger.get(occ.externalId) ?? 0) + 1;
+    try {
+      const result = await ingestSourceBooking(
+        app,
+        source.organisationId,
+        {
+          source: key,
+          externalId: occ.externalId,
+          version,
+          status: occ.status,
+          spaceId: settings.spaceId,
+          startsAt: occ.startsAt,
+          endsAt: occ.endsAt,
+          title: occ.title,
+          organiser: organiser ?? { name: 'unknown', email: 'unknown@invalid' },
+          invitees: occ.invitees,
+        },
+        actor,
+      );
+      count(result.outcome);
+    } catch (err) {
+      if (!(err instanceof SourceBookingError)) throw err;
+      skip({ uid: occ.uid, reason: err.message });
+      continue;
+    }
+    ledger.set(occ.externalId, version);
+    await remember(app, source.id, occ, fingerprint, now);
+  }
+
+  // Gone from the feed: cancel what is still ahead and inside the window the feed covers.
+  for (const row of known.values()) {
+    if (present.has(row.externalId) || row.cancelled || feed.unreadable.has(row.uid)) continue;
+    if (!(row.endsAt > now) || !(row.startsAt < horizonEnd)) continue;
+    const version = (ledger.get(row.externalId) ?? 0) + 1;
+    const result = await ingestSourceBooking(
+      app,
+      source.organisationId,
+      { source: key, externalId: row.externalId, version, status: 'cancelled', spaceId: settings.spaceId, startsAt: row.startsAt, endsAt: row.endsAt, organiser: { name: 'unknown', email: 'unknown@invalid' } },
+      actor,
+    );
+    if (result.outcome === 'cancelled') report.removed++;
+    await db.updateTable('icalFeedEvents').set({ cancelled: 1, fingerprint: 'removed', updatedAt: now }).where('sourceId', '=', source.id).where('externalId', '=', row.externalId).execute();
+  }
+  await db.deleteFrom('icalFeedEvents').where('sourceId', '=', source.id).where('endsAt', '<', now - KEEP_PAST_MS).execute();
+  return report;
+}
+
+async function remember(app: App, sourceId: string, occ: Occurrence, fingerprint: string, now: number): Promise<void> {
+  const values = {
+    uid: occ.uid,
+    fingerprint,
+    naturalVersion: occ.natural,
+    startsAt: occ.startsAt,
+    endsAt: occ.endsAt,
+    cancelled: occ.status === 'cancelled' ? 1 : 0,
+    updatedAt: now,
+  };
+  await app.store.db
+    .insertInto('icalFeedEvents')
+    .values({ sourceId, externalId: occ.externalId, ...values })
+    .onConflict((oc) => oc.columns(['sourceId', 'externalId']).doUpdateSet(values))
+    .execute();
+}
+
+function fingerprintOf(occ: Occurrence, spaceId: string, organiser: SourcePerson | null): string {
+  const content = {
+    s: occ.status,
+    sp: spaceId,
+    a: occ.startsAt,
+    b: occ.endsAt,
+    t: occ.title,
+    o: organiser,
+    i: [...occ.invitees].sort((x, y) => x.email.localeCompare(y.email)),
+  };
+  return createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+}
