@@ -32,6 +32,10 @@ export const sourceSettings = {
       horizonDays: z.number().int().min(1).max(730).default(180).describe('Recurring events are expanded this far ahead'),
       guestName: z.string().min(1).max(200).optional().describe('Who holds the booking when an event names no attendee'),
       guestEmail: z.email().max(320).optional(),
+      // Feeds sometimes come back empty or partial: an event that vanishes is cancelled only once
+      // it has been missing from this many successful polls in a row and for this long.
+      removeAfterPolls: z.number().int().min(1).max(50).default(2).describe('Successful polls in a row an event must be missing from before its booking is cancelled'),
+      removeAfterMinutes: z.number().int().min(0).max(10_080).default(30).describe('How long an event must be missing before its booking is cancelled'),
     })
     .strict(),
 } as const;

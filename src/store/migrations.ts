@@ -509,8 +509,8 @@ const integrationApi: Migration = {
 /**
  * Issue 5, iCal feeds: per feed its poll state (conditional-GET validators, schedule, back-off, last
  * outcome, a lease so one worker polls a feed at a time) and per feed occurrence what was last applied
- * (content fingerprint and revision), so an unchanged feed costs no writes and an event that vanished
- * from the feed can be cancelled.
+ * (content fingerprint and revision), so an unchanged feed costs no writes, and since when and for how
+ * many polls an event has been missing, so it is cancelled only once its absence is confirmed.
  */
 const icalFeeds: Migration = {
   async up(db: AnyDb) {
@@ -544,6 +544,8 @@ const icalFeeds: Migration = {
       .addColumn('starts_at', ts, (c) => c.notNull())
       .addColumn('ends_at', ts, (c) => c.notNull())
       .addColumn('cancelled', 'integer', (c) => c.notNull())
+      .addColumn('missing_since', ts)
+      .addColumn('missing_polls', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('updated_at', ts, (c) => c.notNull())
       .addPrimaryKeyConstraint('ical_feed_events_pk', ['source_id', 'external_id'])
       .execute();

@@ -421,6 +421,10 @@ export interface IcalFeedEventsTable {
   startsAt: number;
   endsAt: number;
   cancelled: number;
+  /** First successful poll that did not have this occurrence; null while it is in the feed. */
+  missingSince: number | null;
+  /** Successful polls in a row (304s included) that did not have it. */
+  missingPolls: number;
   updatedAt: number;
 }
 

@@ -177,7 +177,7 @@ for (const kind of storeKinds) {
         { uid: '5c2d7e1a4b3f-0f0e0d0c0b0a09080706050403020100@airbnb.com', from: 14, to: 15, summary: 'Airbnb (Not available)' },
       ];
       feeds.feeds.set('/calendar/ical/4242.ics', { body: airbnb(events), etag: '"v1"' });
-      const id = await addSource('/calendar/ical/4242.ics', { spaceId: space, guestName: 'Airbnb guest', guestEmail: 'frontdesk@example.com' });
+      const id = await addSource('/calendar/ical/4242.ics', { spaceId: space, guestName: 'Airbnb guest', guestEmail: 'frontdesk@example.com', removeAfterMinutes: 0 });
 
       const first = await poll(id);
       expect(first).toMatchObject({ state: 'ok', lastHttpStatus: 200, lastError: null, etag: true, report: { events: 3, created: 3 } });
@@ -208,10 +208,14 @@ for (const kind of storeKinds) {
       await h.converge();
       expect(await syncState(rows[1]!.id)).toBe('applied');
 
-      // The second stay disappears from the feed: it is cancelled and its access revoked.
+      // The second stay disappears from the feed: one poll is not enough to take it away…
       feeds.feeds.set('/calendar/ical/4242.ics', { body: airbnb([events[0]!, events[2]!]), etag: '"v3"' });
       const fourth = await poll(id);
-      expect(fourth.report).toMatchObject({ removed: 1, unchanged: 2 });
+      expect(fourth.report).toMatchObject({ removed: 0, missing: 1, unchanged: 2 });
+      expect((await bookings(id)).map((r) => r.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+      // …the next poll (a 304: the feed still lacks it) confirms the absence: cancelled, access revoked.
+      const fifth = await poll(id);
+      expect(fifth).toMatchObject({ state: 'not-modified', report: { removed: 1, missing: 0 } });
       rows = await bookings(id);
       expect(rows.map((r) => r.status)).toEqual(['confirmed', 'cancelled', 'confirmed']);
       await h.converge();
@@ -222,6 +226,46 @@ for (const kind of storeKinds) {
       feeds.feeds.set('/calendar/ical/4242.ics', { body: airbnb(events), etag: '"v4"' });
       expect((await poll(id)).report).toMatchObject({ updated: 1 });
       expect((await bookings(id)).map((r) => r.status)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    });
+
+    it('a feed that comes back empty or partial takes nobody\'s access away until the absence is confirmed over polls and time', async () => {
+      const space = await setup();
+      const now = DateTime.now().setZone(ZONE);
+      // A stay in progress (the guest is on site) and one next week.
+      const onSite = { uid: 'onsite-1@airbnb.com', from: -1, to: 2 };
+      const later = { uid: 'later-1@airbnb.com', from: 7, to: 9 };
+      feeds.feeds.set('/f.ics', { body: airbnb([onSite, later]) });
+      const id = await addSource('/f.ics', { spaceId: space, guestEmail: 'frontdesk@example.com' });
+      expect((await poll(id)).report).toMatchObject({ created: 2 });
+      await h.converge();
+      const [current] = await bookings(id);
+      expect(current!.startsAt).toBeLessThan(now.toMillis());
+      expect(await syncState(current!.id)).toBe('applied');
+
+      // The host's feed answers with an empty calendar, twice in a row: both stays are only "missing",
+      // because 30 minutes (the default removeAfterMinutes) have not passed.
+      feeds.feeds.set('/f.ics', { body: airbnb([]) });
+      expect((await poll(id)).report).toMatchObject({ events: 0, missing: 2, removed: 0 });
+      expect((await poll(id)).report).toMatchObject({ missing: 2, removed: 0 });
+      expect((await bookings(id)).map((r) => r.status)).toEqual(['confirmed', 'confirmed']);
+      await h.converge();
+      expect(await syncState(current!.id)).toBe('applied');
+      const counted = await h.app.store.db.selectFrom('icalFeedEvents').select(['externalId', 'missingPolls']).where('sourceId', '=', id).orderBy('externalId').execute();
+      expect(counted.map((r) => Number(r.missingPolls))).toEqual([2, 2]);
+
+      // The feed recovers: the count starts again from zero, so a later blip does not add to it.
+      feeds.feeds.set('/f.ics', { body: airbnb([onSite, later]) });
+      expect((await poll(id)).report).toMatchObject({ unchanged: 2, missing: 0, removed: 0 });
+      const reset = await h.app.store.db.selectFrom('icalFeedEvents').select(['missingPolls', 'missingSince']).where('sourceId', '=', id).execute();
+      expect(reset.every((r) => Number(r.missingPolls) === 0 && r.missingSince === null)).toBe(true);
+
+      // Only when both rules hold (here: 2 polls, no minimum time) is a vanished stay cancelled.
+      const patched = await h.call('PATCH', `/v1/sources/${id}`, { settings: { url: feeds.url('/f.ics'), spaceId: space, guestEmail: 'frontdesk@example.com', removeAfterMinutes: 0 } }, h.keys.admin);
+      expect(patched.status).toBe(200);
+      feeds.feeds.set('/f.ics', { body: airbnb([onSite]) });
+      expect((await poll(id)).report).toMatchObject({ missing: 1, removed: 0 });
+      expect((await poll(id)).report).toMatchObject({ missing: 0, removed: 1 });
+      expect((await bookings(id)).map((r) => r.status)).toEqual(['confirmed', 'cancelled']);
     });
 
     it('Google Calendar: TZID with VTIMEZONE, weekly RRULE across a DST change keeps 10:00 London, EXDATE skipped, overridden instance moved; attendees become invitees', async () => {

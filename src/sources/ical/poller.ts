@@ -10,6 +10,8 @@
  * - A 304 (ETag / Last-Modified unchanged) costs nothing. Because the window slides with time (a
  *   weekly series gains an occurrence at the horizon), the whole feed is downloaded again at least
  *   every `fullRefreshMs` even when the server would say 304, and right away after the settings change.
+ * - An event missing from the feed is cancelled only once its absence is confirmed over several polls
+ *   (see reconcile.ts); a 304 counts as a poll that still lacks it.
  * - Errors are recorded on the feed (`last_error`, also on the source) with the feed's secret-bearing
  *   URL reduced to its host; bookings are left exactly as they were.
  */
@@ -22,7 +24,7 @@ import { newId } from '../../store/ids.js';
 import { sourceSettings } from '../kinds.js';
 import { fetchFeed, FeedFetchError, redactUrl, scrub } from './fetch.js';
 import { FeedFormatError } from './expand.js';
-import { FeedConfigError, reconcileFeed, type IcalSettings, type ReconcileReport } from './reconcile.js';
+import { confirmAbsences, FeedConfigError, reconcileFeed, type IcalSettings, type ReconcileReport } from './reconcile.js';
 
 export interface FeedPollerSettings {
   /** How often the poller looks for due feeds. */
@@ -238,6 +240,13 @@ export class FeedPoller {
       const next = now + this.interval(settings);
       if (fetched.status === 'not-modified') {
         patch = { lastStatus: 'not-modified', lastHttpStatus: 304, lastError: null, failures: 0, lastSuccessAt: now, nextPollAt: next };
+        // The feed still lacks what the last download lacked: that counts towards confirming removals.
+        const absences = await confirmAbsences(this.app, source, settings, now);
+        if (absences) {
+          const previous = state.report ? (JSON.parse(state.report) as ReconcileReport) : null;
+          if (previous) patch.report = JSON.stringify({ ...previous, ...absences });
+          if (absences.removed) this.s.logger.info({ sourceId, feed: redactUrl(settings.url), ...absences }, 'iCal feed: confirmed removals applied');
+        }
       } else {
         const report = await reconcileFeed(this.app, source, settings, fetched.body, now);
         patch = {

@@ -8,7 +8,10 @@
  *   version counts applied revisions of the occurrence), so a re-appearing event or a producer that
  *   never bumps SEQUENCE still gets through, and a duplicate delivery stays a no-op;
  * - a known occurrence that is no longer in the feed, is not over yet and starts within the horizon is
- *   cancelled (its access is revoked by the engine); past ones are left alone (Airbnb drops past stays);
+ *   cancelled (its access is revoked by the engine) once its absence is confirmed: missing from
+ *   `removeAfterPolls` successful polls in a row (a 304 confirms the last download) and for
+ *   `removeAfterMinutes`. Feeds do come back empty or partial now and then; one such answer never takes
+ *   a door away, least of all from a guest on site. Past ones are left alone (Airbnb drops past stays);
  * - an event that cannot be read or names nobody is skipped and reported, and its bookings are left as
  *   they were (not cancelled): a half-broken feed never takes doors away.
  *
@@ -33,6 +36,8 @@ export interface ReconcileReport {
   removed: number;
   unchanged: number;
   stale: number;
+  /** Occurrences missing from the feed whose absence is not confirmed yet (their bookings stand). */
+  missing: number;
   skippedCount: number;
   /** The first few skipped events and why (UIDs only; no personal data). */
   skipped: SkippedEvent[];
@@ -68,7 +73,7 @@ export async function reconcileFeed(app: App, source: Row<'bookingSources'>, set
       Number(r.version),
     ]),
   );
-  const report: ReconcileReport = { events: feed.events, occurrences: feed.occurrences.length, created: 0, updated: 0, cancelled: 0, removed: 0, unchanged: 0, stale: 0, skippedCount: 0, skipped: [] };
+  const report: ReconcileReport = { events: feed.events, occurrences: feed.occurrences.length, created: 0, updated: 0, cancelled: 0, removed: 0, unchanged: 0, stale: 0, missing: 0, skippedCount: 0, skipped: [] };
   const skip = (s: SkippedEvent) => {
     report.skippedCount++;
     if (report.skipped.length < MAX_SKIPPED_SHOWN) report.skipped.push(s);
@@ -95,6 +100,7 @@ export async function reconcileFeed(app: App, source: Row<'bookingSources'>, set
     }
     const fingerprint = fingerprintOf(occ, settings.spaceId, organiser);
     const before = known.get(occ.externalId);
+    if (before && before.missingSince !== null) await markPresent(app, source.id, occ.externalId);
     if (before && before.fingerprint === fingerprint) {
       report.unchanged++;
       continue;
@@ -134,22 +140,75 @@ export async function reconcileFeed(app: App, source: Row<'bookingSources'>, set
     await remember(app, source.id, occ, fingerprint, now);
   }
 
-  // Gone from the feed: cancel what is still ahead and inside the window the feed covers.
-  for (const row of known.values()) {
-    if (present.has(row.externalId) || row.cancelled || feed.unreadable.has(row.uid)) continue;
-    if (!(row.endsAt > now) || !(row.startsAt < horizonEnd)) continue;
-    const version = (ledger.get(row.externalId) ?? 0) + 1;
+  const absent = [...known.values()].filter((row) => !present.has(row.externalId) && !feed.unreadable.has(row.uid));
+  await settleAbsences(app, source, settings, absent, now, report);
+  await db.deleteFrom('icalFeedEvents').where('sourceId', '=', source.id).where('endsAt', '<', now - KEEP_PAST_MS).execute();
+  return report;
+}
+
+/**
+ * The feed did not change since the last download (304): every occurrence already missing from it is
+ * missing for one more poll. Returns what that settled; nothing when no absence was pending.
+ */
+export async function confirmAbsences(app: App, source: Row<'bookingSources'>, settings: IcalSettings, now: number): Promise<Pick<ReconcileReport, 'missing' | 'removed'> | null> {
+  const absent = await app.store.db.selectFrom('icalFeedEvents').selectAll().where('sourceId', '=', source.id).where('cancelled', '=', 0).where('missingSince', 'is not', null).execute();
+  if (absent.length === 0) return null;
+  const tally = { missing: 0, removed: 0 };
+  await settleAbsences(app, source, settings, absent, now, tally);
+  return tally;
+}
+
+/** Counts one more poll of absence for each row; cancels the booking of those whose absence is now confirmed. */
+async function settleAbsences(
+  app: App,
+  source: Row<'bookingSources'>,
+  settings: IcalSettings,
+  absent: Row<'icalFeedEvents'>[],
+  now: number,
+  tally: Pick<ReconcileReport, 'missing' | 'removed'>,
+): Promise<void> {
+  const db = app.store.db;
+  const horizonEnd = now + settings.horizonDays * 86_400_000;
+  const key = sourceKey(source.id);
+  for (const row of absent) {
+    if (row.cancelled || !(row.endsAt > now) || !(row.startsAt < horizonEnd)) continue;
+    const missingSince = row.missingSince === null ? now : Number(row.missingSince);
+    const missingPolls = row.missingPolls + 1;
+    const confirmed = missingPolls >= settings.removeAfterPolls && now - missingSince >= settings.removeAfterMinutes * 60_000;
+    if (!confirmed) {
+      tally.missing++;
+      await db.updateTable('icalFeedEvents').set({ missingSince, missingPolls, updatedAt: now }).where('sourceId', '=', source.id).where('externalId', '=', row.externalId).execute();
+      continue;
+    }
+    const ledger = await db.selectFrom('sourceEvents').select('version').where('organisationId', '=', source.organisationId).where('source', '=', key).where('externalId', '=', row.externalId).executeTakeFirst();
     const result = await ingestSourceBooking(
       app,
       source.organisationId,
-      { source: key, externalId: row.externalId, version, status: 'cancelled', spaceId: settings.spaceId, startsAt: row.startsAt, endsAt: row.endsAt, organiser: { name: 'unknown', email: 'unknown@invalid' } },
-      actor,
+      {
+        source: key,
+        externalId: row.externalId,
+        version: Number(ledger?.version ?? 0) + 1,
+        status: 'cancelled',
+        spaceId: settings.spaceId,
+        startsAt: row.startsAt,
+        endsAt: row.endsAt,
+        organiser: { name: 'unknown', email: 'unknown@invalid' },
+      },
+      `source:${source.id}`,
     );
-    if (result.outcome === 'cancelled') report.removed++;
-    await db.updateTable('icalFeedEvents').set({ cancelled: 1, fingerprint: 'removed', updatedAt: now }).where('sourceId', '=', source.id).where('externalId', '=', row.externalId).execute();
+    if (result.outcome === 'cancelled') tally.removed++;
+    await db
+      .updateTable('icalFeedEvents')
+      .set({ cancelled: 1, fingerprint: 'removed', missingSince, missingPolls, updatedAt: now })
+      .where('sourceId', '=', source.id)
+      .where('externalId', '=', row.externalId)
+      .execute();
   }
-  await db.deleteFrom('icalFeedEvents').where('sourceId', '=', source.id).where('endsAt', '<', now - KEEP_PAST_MS).execute();
-  return report;
+}
+
+/** An occurrence that was missing is back in the feed: its absence starts again from zero. */
+async function markPresent(app: App, sourceId: string, externalId: string): Promise<void> {
+  await app.store.db.updateTable('icalFeedEvents').set({ missingSince: null, missingPolls: 0 }).where('sourceId', '=', sourceId).where('externalId', '=', externalId).execute();
 }
 
 async function remember(app: App, sourceId: string, occ: Occurrence, fingerprint: string, now: number): Promise<void> {
@@ -160,6 +219,8 @@ async function remember(app: App, sourceId: string, occ: Occurrence, fingerprint
     startsAt: occ.startsAt,
     endsAt: occ.endsAt,
     cancelled: occ.status === 'cancelled' ? 1 : 0,
+    missingSince: null,
+    missingPolls: 0,
     updatedAt: now,
   };
   await app.store.db
