@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
+import { PassLoop } from '../engine/pass-loop.js';
 import type { EngineLogger } from '../engine/runner.js';
 import { backoffDelay, type BackoffPolicy } from '../engine/backoff.js';
 import { newId } from '../store/ids.js';
@@ -89,17 +90,14 @@ const SCAN_PAGE = 200;
 
 export class CallbackDispatcher {
   private readonly s: CallbackSettings;
-  private running = false;
-  private passing: Promise<void> | null = null;
-  private again = false;
-  private wakeQueued = false;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop: PassLoop;
 
   constructor(
     private readonly deps: { db: Kysely<Database>; secrets: SecretBox },
     settings: Partial<CallbackSettings> = {},
   ) {
     this.s = { ...defaultCallbackSettings(), ...settings };
+    this.loop = new PassLoop(() => this.pass(), { name: 'call-back', logger: () => this.s.logger, nextDelayMs: () => this.s.pollMs });
   }
 
   useLogger(logger: EngineLogger): void {
@@ -107,57 +105,27 @@ export class CallbackDispatcher {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.passing) await this.passing;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** A booking may have changed: look now. A burst of wakes costs one pass. */
   wake(): void {
-    if (!this.running || this.wakeQueued) return;
-    this.wakeQueued = true;
-    setImmediate(() => {
-      this.wakeQueued = false;
-      void this.runOnce();
-    });
+    this.loop.wake();
   }
 
   /** One scan-and-send pass. Concurrent calls share the pass in flight. */
-  async runOnce(): Promise<void> {
-    if (this.passing) {
-      this.again = true;
-      return this.passing;
-    }
-    this.passing = (async () => {
-      do {
-        this.again = false;
-        try {
-          const queued = await this.scan();
-          if (queued) this.s.logger.info({ queued }, 'call-back deliveries queued');
-          await this.dispatch();
-        } catch (err) {
-          this.s.logger.error({ error: (err as Error).message }, 'call-back pass failed; will retry');
-        }
-      } while (this.again && this.running);
-    })().finally(() => {
-      this.passing = null;
-      this.scheduleNext();
-    });
-    return this.passing;
+  runOnce(): Promise<void> {
+    return this.loop.runOnce();
   }
 
-  private scheduleNext(): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), this.s.pollMs);
-    this.timer.unref();
+  private async pass(): Promise<void> {
+    const queued = await this.scan();
+    if (queued) this.s.logger.info({ queued }, 'call-back deliveries queued');
+    await this.dispatch();
   }
 
   // Scan ----------------------------------------------------------------------------------------
@@ -388,7 +356,7 @@ export class CallbackDispatcher {
         if (!sub) continue; // deleted meanwhile; its deliveries went with it
         await this.deliver(sub, row);
       }
-      if (!this.running) return;
+      if (!this.loop.running) return;
     }
   }
 

@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { PinService } from '../engine/pins.js';
+import { PassLoop } from '../engine/pass-loop.js';
 import type { EngineLogger } from '../engine/runner.js';
 import { backoffDelay, type BackoffPolicy } from '../engine/backoff.js';
 import { newId } from '../store/ids.js';
@@ -74,11 +75,7 @@ export class Notifier {
   readonly outbox: Outbox;
   private readonly s: NotifierSettings;
   private readonly settled = new Set<string>();
-  private running = false;
-  private passing: Promise<void> | null = null;
-  private again = false;
-  private wakeQueued = false;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop: PassLoop;
 
   constructor(
     private readonly deps: NotifierDeps,
@@ -86,6 +83,13 @@ export class Notifier {
   ) {
     this.s = { ...defaultNotifierSettings(), ...settings };
     this.outbox = new Outbox(deps.db, deps.secrets);
+    this.loop = new PassLoop(
+      async () => {
+        await this.scan();
+        await this.dispatch();
+      },
+      { name: 'notifier', logger: () => this.s.logger, nextDelayMs: () => this.nextPassDelay() },
+    );
   }
 
   /** Log through the server's logger once it exists (the CLI builds it after the app). */
@@ -104,50 +108,22 @@ export class Notifier {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.passing) await this.passing;
+    await this.loop.stop();
     this.s.transport?.close();
   }
 
   /** Something changed (an API write, a finished sync): look now. A burst of wakes costs one pass. */
   wake(): void {
-    if (!this.running || this.wakeQueued) return;
-    this.wakeQueued = true;
-    setImmediate(() => {
-      this.wakeQueued = false;
-      void this.runOnce();
-    });
+    this.loop.wake();
   }
 
   /** One scan-and-send pass (tests call it directly). Concurrent calls share the pass in flight. */
-  async runOnce(): Promise<void> {
-    if (this.passing) {
-      this.again = true;
-      return this.passing;
-    }
-    this.passing = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.scan();
-          await this.dispatch();
-        } catch (err) {
-          this.s.logger.error({ error: (err as Error).message }, 'notifier pass failed; will retry');
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.passing = null;
-      this.scheduleNext();
-    });
-    return this.passing;
+  runOnce(): Promise<void> {
+    return this.loop.runOnce();
   }
 
   private async scan(): Promise<void> {
@@ -199,26 +175,14 @@ export class Notifier {
           this.s.logger.warn({ notificationId: row.id, kind: row.kind, attempts, error }, retryAt === null ? 'e-mail failed; giving up' : 'e-mail not sent; will retry');
         }
       }
-      if (!this.running && rows.length) return;
+      if (!this.loop.running && rows.length) return;
     }
   }
 
-  private scheduleNext(): void {
-    if (!this.running) return;
-    if (this.again) {
-      this.wake();
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    void this.outbox
-      .nextSendAfter()
-      .catch(() => null)
-      .then((next) => {
-        if (!this.running) return;
-        const delay = next === null || (!this.s.transport && !this.s.sms) ? this.s.pollMs : Math.max(5, Math.min(this.s.pollMs, next - this.s.now()));
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.wake(), delay);
-        this.timer.unref();
-      });
+  /** Poll at `pollMs`, or sooner when a message falls due (a retry, a grace period ending). */
+  private async nextPassDelay(): Promise<number> {
+    if (!this.s.transport && !this.s.sms) return this.s.pollMs;
+    const next = await this.outbox.nextSendAfter().catch(() => null);
+    return next === null ? this.s.pollMs : Math.max(5, Math.min(this.s.pollMs, next - this.s.now()));
   }
 }

@@ -20,6 +20,7 @@ import os from 'node:os';
 import type { App } from '../../app.js';
 import type { Row } from '../../store/schema.js';
 import type { EngineLogger } from '../../engine/runner.js';
+import { PassLoop } from '../../engine/pass-loop.js';
 import { newId } from '../../store/ids.js';
 import { sourceSettings } from '../kinds.js';
 import { fetchFeed, FeedFetchError, redactUrl, scrub } from './fetch.js';
@@ -103,10 +104,7 @@ const settingsHash = (settings: string) => createHash('sha256').update(settings)
 
 export class FeedPoller {
   private readonly s: FeedPollerSettings;
-  private running = false;
-  private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
-  private again = false;
+  private readonly loop: PassLoop;
   private readonly inFlight = new Map<string, Promise<FeedStatus>>();
 
   constructor(
@@ -114,6 +112,7 @@ export class FeedPoller {
     settings: Partial<FeedPollerSettings> = {},
   ) {
     this.s = { ...defaultFeedPollerSettings(), ...settings };
+    this.loop = new PassLoop(() => this.pollDue(), { name: 'iCal poller', logger: () => this.s.logger, nextDelayMs: () => this.s.tickMs });
   }
 
   useLogger(logger: EngineLogger): void {
@@ -121,61 +120,34 @@ export class FeedPoller {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    while (this.ticking) await this.ticking;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
   /** A source was added or changed: look for due feeds now. */
   wake(): void {
-    if (!this.running) return;
-    setImmediate(() => void this.tick());
+    this.loop.wake();
   }
 
   /** Polls every due feed (a few at a time). Concurrent calls share the pass in flight. */
-  async tick(): Promise<void> {
-    if (this.ticking) {
-      this.again = true;
-      return this.ticking;
-    }
-    this.ticking = (async () => {
-      do {
-        this.again = false;
-        try {
-          const due = await this.dueSources();
-          const queue = [...due];
-          const workers = Array.from({ length: Math.min(this.s.concurrency, queue.length) }, async () => {
-            for (let next = queue.shift(); next; next = queue.shift()) {
-              await this.poll(next.id, false).catch((err: Error) => {
-                if (!(err instanceof FeedBusyError)) this.s.logger.error({ sourceId: next.id, error: err.message }, 'iCal feed poll failed');
-              });
-            }
-          });
-          await Promise.all(workers);
-        } catch (err) {
-          this.s.logger.error({ error: (err as Error).message }, 'iCal poller pass failed; will retry');
-        }
-      } while (this.again && this.running);
-    })().finally(() => {
-      this.ticking = null;
-      this.schedule();
-    });
-    return this.ticking;
+  tick(): Promise<void> {
+    return this.loop.runOnce();
   }
 
-  private schedule(): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), this.s.tickMs);
-    this.timer.unref();
+  private async pollDue(): Promise<void> {
+    const queue = await this.dueSources();
+    const workers = Array.from({ length: Math.min(this.s.concurrency, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        await this.poll(next.id, false).catch((err: Error) => {
+          if (!(err instanceof FeedBusyError)) this.s.logger.error({ sourceId: next.id, error: err.message }, 'iCal feed poll failed');
+        });
+      }
+    });
+    await Promise.all(workers);
   }
 
   /** iCal sources that are due: never polled, settings changed, or next_poll_at reached. */

@@ -1,0 +1,90 @@
+/**
+ * The background loop the notifier, the call-back dispatcher and the feed poller share: one "pass"
+ * runs at a time; a burst of wakes costs one pass; a request made while a pass runs gets one more pass
+ * after it (so no caller's change is missed); after each pass the next is scheduled on a timer that
+ * does not keep the process alive. A failed pass is logged and the loop carries on.
+ */
+import type { EngineLogger } from './runner.js';
+
+export interface PassLoopOptions {
+  /** Named in the log line of a failed pass. */
+  name: string;
+  logger: () => EngineLogger;
+  /** How long to wait for the next pass when nothing wakes the loop earlier. */
+  nextDelayMs: () => number | Promise<number>;
+}
+
+export class PassLoop {
+  private active = false;
+  private passing: Promise<void> | null = null;
+  private again = false;
+  private wakeQueued = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly pass: () => Promise<void>,
+    private readonly opts: PassLoopOptions,
+  ) {}
+
+  /** False once stopped: long passes check it to return early. */
+  get running(): boolean {
+    return this.active;
+  }
+
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.wake();
+  }
+
+  /** Stops scheduling and waits for the pass in flight. */
+  async stop(): Promise<void> {
+    this.active = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.passing) await this.passing;
+  }
+
+  /** Something changed: run a pass soon. Does nothing while stopped. */
+  wake(): void {
+    if (!this.active || this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      void this.runOnce();
+    });
+  }
+
+  /** Runs a pass now (tests call it directly, started or not). Concurrent calls share the pass in flight. */
+  runOnce(): Promise<void> {
+    if (this.passing) {
+      this.again = true;
+      return this.passing;
+    }
+    this.passing = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.pass();
+        } catch (err) {
+          this.opts.logger().error({ error: (err as Error).message }, `${this.opts.name} pass failed; will retry`);
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.passing = null;
+      void this.scheduleNext();
+    });
+    return this.passing;
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (!this.active) return;
+    const delay = await Promise.resolve()
+      .then(() => this.opts.nextDelayMs())
+      .catch(() => null);
+    if (!this.active) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), Math.max(1, delay ?? 1_000));
+    this.timer.unref();
+  }
+}
