@@ -70,12 +70,10 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
   return queued;
 }
 
-async function upcomingBookings(ctx: ScanContext, personId: string, integrationId: string) {
-  const rows = await ctx.db
+/** The person's confirmed bookings (as organiser or invitee) not over yet, in spaces mapped to the integration. */
+function upcomingOnIntegration(ctx: ScanContext, personId: string, integrationId: string) {
+  return ctx.db
     .selectFrom('bookings')
-    .innerJoin('spaces', 'spaces.id', 'bookings.spaceId')
-    .innerJoin('locations', 'locations.id', 'spaces.locationId')
-    .select(['bookings.title', 'bookings.startsAt', 'bookings.endsAt', 'spaces.name as spaceName', 'locations.timeZone'])
     .where('bookings.status', '=', 'confirmed')
     .where('bookings.endsAt', '>', ctx.now)
     .where((eb) =>
@@ -84,7 +82,14 @@ async function upcomingBookings(ctx: ScanContext, personId: string, integrationI
         eb('bookings.id', 'in', eb.selectFrom('bookingInvitees').select('bookingId').where('personId', '=', personId)),
       ]),
     )
-    .where('bookings.spaceId', 'in', (eb) => eb.selectFrom('mappings').select('spaceId').where('integrationId', '=', integrationId))
+    .where('bookings.spaceId', 'in', (eb) => eb.selectFrom('mappings').select('spaceId').where('integrationId', '=', integrationId));
+}
+
+async function upcomingBookings(ctx: ScanContext, personId: string, integrationId: string) {
+  const rows = await upcomingOnIntegration(ctx, personId, integrationId)
+    .innerJoin('spaces', 'spaces.id', 'bookings.spaceId')
+    .innerJoin('locations', 'locations.id', 'spaces.locationId')
+    .select(['bookings.title', 'bookings.startsAt', 'bookings.endsAt', 'spaces.name as spaceName', 'locations.timeZone'])
     .orderBy('bookings.startsAt')
     .limit(10)
     .execute();
@@ -93,19 +98,7 @@ async function upcomingBookings(ctx: ScanContext, personId: string, integrationI
 
 /** The person has an upcoming booking on this integration in a space whose delivery is not 'email'. */
 async function pinWithheld(ctx: ScanContext, personId: string, integrationId: string): Promise<boolean> {
-  const rows = await ctx.db
-    .selectFrom('bookings')
-    .select('bookings.spaceId')
-    .where('bookings.status', '=', 'confirmed')
-    .where('bookings.endsAt', '>', ctx.now)
-    .where((eb) =>
-      eb.or([
-        eb('bookings.organiserId', '=', personId),
-        eb('bookings.id', 'in', eb.selectFrom('bookingInvitees').select('bookingId').where('personId', '=', personId)),
-      ]),
-    )
-    .where('bookings.spaceId', 'in', (eb) => eb.selectFrom('mappings').select('spaceId').where('integrationId', '=', integrationId))
-    .execute();
+  const rows = await upcomingOnIntegration(ctx, personId, integrationId).select('bookings.spaceId').execute();
   const rules = await loadRules(ctx.db, 'space', [...new Set(rows.map((r) => r.spaceId))]);
   return [...rules.values()].some((r) => r.delivery !== null && r.delivery !== 'email');
 }

@@ -140,21 +140,7 @@ async function applyInTransaction(app: App, trx: Transaction<Database>, organisa
     };
     await trx.insertInto('bookings').values(row).execute();
     if (inviteeIds.length) await trx.insertInto('bookingInvitees').values(inviteeIds.map((personId) => ({ bookingId: id, personId }))).execute();
-    await trx
-      .updateTable('sourceEvents')
-      .set({ bookingId: id })
-      .where('organisationId', '=', organisationId)
-      .where('source', '=', input.source)
-      .where('externalId', '=', input.externalId)
-      .execute();
-    await writeAudit(trx, {
-      organisationId,
-      actor,
-      action: 'booking.created',
-      subjectType: 'booking',
-      subjectId: id,
-      details: { source: input.source, version: input.version, status: row.status, from: new Date(row.startsAt).toISOString(), until: new Date(row.endsAt).toISOString(), spaceId: row.spaceId },
-    });
+    await recordApplied(trx, organisationId, actor, input, 'booking.created', row);
     await app.changes.people(organisationId, [organiserId, ...inviteeIds], trx);
     return { outcome: 'created', bookingId: id };
   }
@@ -164,9 +150,23 @@ async function applyInTransaction(app: App, trx: Transaction<Database>, organisa
   await trx.updateTable('bookings').set(fields).where('id', '=', existing.id).execute();
   await trx.deleteFrom('bookingInvitees').where('bookingId', '=', existing.id).execute();
   if (inviteeIds.length) await trx.insertInto('bookingInvitees').values(inviteeIds.map((personId) => ({ bookingId: existing.id, personId }))).execute();
+  await recordApplied(trx, organisationId, actor, input, 'booking.updated', { id: existing.id, ...fields });
+  await app.changes.people(organisationId, [...before, organiserId, ...inviteeIds], trx);
+  return { outcome: 'updated', bookingId: existing.id };
+}
+
+/** Links the source's ledger entry to the booking and audits what the delivery did. */
+async function recordApplied(
+  trx: Kysely<Database>,
+  organisationId: string,
+  actor: string,
+  input: SourceBooking,
+  action: 'booking.created' | 'booking.updated',
+  booking: Pick<Row<'bookings'>, 'id' | 'status' | 'startsAt' | 'endsAt' | 'spaceId'>,
+): Promise<void> {
   await trx
     .updateTable('sourceEvents')
-    .set({ bookingId: existing.id })
+    .set({ bookingId: booking.id })
     .where('organisationId', '=', organisationId)
     .where('source', '=', input.source)
     .where('externalId', '=', input.externalId)
@@ -174,13 +174,11 @@ async function applyInTransaction(app: App, trx: Transaction<Database>, organisa
   await writeAudit(trx, {
     organisationId,
     actor,
-    action: 'booking.updated',
+    action,
     subjectType: 'booking',
-    subjectId: existing.id,
-    details: { source: input.source, version: input.version, status: fields.status, from: new Date(fields.startsAt).toISOString(), until: new Date(fields.endsAt).toISOString(), spaceId: fields.spaceId },
+    subjectId: booking.id,
+    details: { source: input.source, version: input.version, status: booking.status, from: new Date(booking.startsAt).toISOString(), until: new Date(booking.endsAt).toISOString(), spaceId: booking.spaceId },
   });
-  await app.changes.people(organisationId, [...before, organiserId, ...inviteeIds], trx);
-  return { outcome: 'updated', bookingId: existing.id };
 }
 
 async function bookingPeople(db: Kysely<Database>, b: Row<'bookings'>): Promise<string[]> {
