@@ -7,6 +7,8 @@ import { WorkQueue } from './store/work.js';
 import { SecretBox, loadMasterKey } from './security/crypto.js';
 import { PinService } from './engine/pins.js';
 import { SyncEngine, type EngineOptions } from './engine/runner.js';
+import { TokenBuckets, WindowCounters } from './store/rate-limits.js';
+import { loadLimits, type Limits } from './api/limits.js';
 import { ChangeFeed } from './engine/changes.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
 import { smtpTransport } from './notify/transport.js';
@@ -28,6 +30,8 @@ export interface AppOptions {
   callbacks?: Partial<CallbackSettings>;
   /** iCal feed poller; runs once `app.sources.start()` is called. */
   sources?: Partial<Omit<FeedPollerSettings, 'logger'>>;
+  /** Brute-force limits; default from the environment (src/api/limits.ts). */
+  limits?: Partial<Limits>;
 }
 
 export interface App {
@@ -42,6 +46,9 @@ export interface App {
   callbacks: CallbackDispatcher;
   /** Polls booking feeds (iCal sources); `wake()` after a source is added or changed. */
   sources: FeedPoller;
+  /** Store-backed attempt counters (brute-force limits that hold across API nodes). */
+  counters: WindowCounters;
+  limits: Limits;
   close(): Promise<void>;
 }
 
@@ -67,6 +74,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     queue,
     secrets,
     pins,
+    buckets: new TokenBuckets(store.db, store.dialect),
     ...options.engine,
     // A finished sync may be what a waiting e-mail was waiting for.
     onSynced: (event) => {
@@ -89,6 +97,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     changes,
     notifier,
     callbacks,
+    counters: new WindowCounters(store.db),
+    limits: { ...loadLimits(), ...options.limits },
     sources: null as unknown as FeedPoller, // set below: the poller writes through the app
     async close() {
       await app.sources.stop();

@@ -18,6 +18,8 @@ import { PinService } from './pins.js';
 import { reconcilePerson } from './reconcile.js';
 import { newId } from '../store/ids.js';
 import { writeAudit } from '../store/audit.js';
+import type { TokenBuckets } from '../store/rate-limits.js';
+import { AccountPacer, pacePolicy } from './pacer.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -41,6 +43,8 @@ export interface EngineOptions {
   backoff?: BackoffPolicy;
   /** Provider request timeout. */
   providerTimeoutMs?: number;
+  /** The store's per-account token buckets; without them, providers are not paced (429s still pause them). */
+  buckets?: TokenBuckets | null;
   workerId?: string;
   logger?: EngineLogger;
   now?: () => number;
@@ -66,6 +70,9 @@ export class SyncEngine {
   private wakeQueued = false;
   private timer: NodeJS.Timeout | null = null;
   private driftTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  /** Items this worker is syncing now, whose claims it keeps renewing. */
+  private readonly claimed = new Map<string, WorkItem>();
   private idleWaiters: (() => void)[] = [];
   /** Total provider calls made; the benchmark divides it by bookings. */
   providerCalls = 0;
@@ -81,6 +88,7 @@ export class SyncEngine {
       workerId: `${os.hostname()}:${process.pid}:${newId('w')}`,
       logger: silentLogger,
       now: Date.now,
+      buckets: null,
       ...options,
     };
   }
@@ -89,6 +97,9 @@ export class SyncEngine {
     if (this.running) return;
     this.running = true;
     if (opts.releaseStaleClaims) await this.opts.queue.releaseAllClaims();
+    // Renew well before the lease runs out; a worker that dies stops renewing and its claims expire.
+    this.renewTimer = setInterval(() => void this.renewClaims(), Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+    this.renewTimer.unref();
     if (this.opts.driftCheckMs > 0) {
       this.driftTimer = setInterval(() => void this.scheduleDriftCheck().catch((err) => this.opts.logger.error({ err }, 'drift check failed')), this.opts.driftCheckMs);
       this.driftTimer.unref();
@@ -100,7 +111,8 @@ export class SyncEngine {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.driftTimer) clearInterval(this.driftTimer);
-    this.timer = this.driftTimer = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.timer = this.driftTimer = this.renewTimer = null;
     while (this.totalInflight() > 0) await new Promise((r) => setTimeout(r, 10));
     for (const { adapter } of this.adapters.values()) await adapter.close?.();
     this.adapters.clear();
@@ -196,11 +208,23 @@ export class SyncEngine {
     });
   }
 
+  private async renewClaims(): Promise<void> {
+    if (this.claimed.size === 0) return;
+    try {
+      await this.opts.queue.renew(this.opts.workerId, [...this.claimed.values()], this.opts.now() + this.opts.leaseMs);
+    } catch (err) {
+      this.opts.logger.warn({ error: describeError(err) }, 'could not renew sync claims; will retry');
+    }
+  }
+
   private launch(item: WorkItem): void {
+    const key = `${item.integrationId}|${item.personId}`;
+    this.claimed.set(key, item);
     this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 0) + 1);
     void this.process(item)
       .catch((err) => this.opts.logger.error({ err, integrationId: item.integrationId }, 'sync item crashed'))
       .finally(() => {
+        this.claimed.delete(key);
         this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 1) - 1);
         this.wake();
       });
@@ -295,14 +319,27 @@ export class SyncEngine {
 
   /** Adapters are cached per integration and rebuilt when its address or credentials change. */
   adapterFor(integration: Row<'integrations'>): ProviderAdapter {
-    const signature = `${integration.baseUrl}|${integration.credentialsEnc}`;
+    const signature = `${integration.baseUrl}|${integration.credentialsEnc}|${integration.rateLimitPerMinute}`;
     const cached = this.adapters.get(integration.id);
     if (cached && cached.signature === signature) return cached.adapter;
     void cached?.adapter.close?.();
     const mod = providerModule(integration.kind);
     if (!mod) throw new ProviderError('rejected', `provider kind "${integration.kind}" is not supported by this Lockstep version`);
-    const credentials = JSON.parse(this.opts.secrets.open(integration.credentialsEnc)) as Record<string, string>;
-    const adapter = mod.create({ baseUrl: integration.baseUrl, credentials, timeoutMs: this.opts.providerTimeoutMs });
+    const plainCredentials = this.opts.secrets.open(integration.credentialsEnc);
+    const credentials = JSON.parse(plainCredentials) as Record<string, string>;
+    const policy = pacePolicy(integration.rateLimitPerMinute, mod.defaultRateLimit);
+    const pacer =
+      policy && this.opts.buckets
+        ? new AccountPacer({
+            buckets: this.opts.buckets,
+            // One bucket per provider account: integrations with the same address and credentials share it.
+            key: this.opts.secrets.keyedHash(`${integration.kind}|${integration.baseUrl}|${plainCredentials}`, 'rate-bucket'),
+            policy,
+            provider: integration.kind,
+            now: this.opts.now,
+          })
+        : undefined;
+    const adapter = mod.create({ baseUrl: integration.baseUrl, credentials, timeoutMs: this.opts.providerTimeoutMs, pacer });
     this.adapters.set(integration.id, { signature, adapter });
     return adapter;
   }

@@ -9,7 +9,7 @@
  *   (they carry credentials). A provider message that echoes a secret we sent is redacted.
  */
 import { Pool, errors as undiciErrors } from 'undici';
-import { ProviderError } from './types.js';
+import { ProviderError, type RequestPacer } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
@@ -24,6 +24,8 @@ export interface JsonHttpClientOptions {
   provider: string;
   /** Maximum concurrent connections to the provider. Default 64. */
   connections?: number;
+  /** Waits for the account's rate limit before each request and hears about 429s. */
+  pacer?: RequestPacer;
 }
 
 export interface JsonRequestOptions {
@@ -52,6 +54,7 @@ export class JsonHttpClient {
   private readonly provider: string;
   private readonly timeoutMs: number;
   private readonly headers: JsonHttpClientOptions['headers'];
+  private readonly pacer: RequestPacer | undefined;
   private closed = false;
 
   constructor(opts: JsonHttpClientOptions) {
@@ -67,6 +70,7 @@ export class JsonHttpClient {
     this.provider = opts.provider;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.headers = opts.headers;
+    this.pacer = opts.pacer;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: opts.connections ?? 64,
@@ -99,6 +103,7 @@ export class JsonHttpClient {
       if (s) fullPath += (fullPath.includes('?') ? '&' : '?') + s;
     }
 
+    await this.pacer?.beforeRequest();
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
@@ -126,7 +131,9 @@ export class JsonHttpClient {
       }
       return { status, body: parsed as T, headers: flattenHeaders(responseHeaders) };
     }
-    throw statusError(label, status, responseHeaders, parsed === INVALID ? text : parsed, opts.body);
+    const error = statusError(label, status, responseHeaders, parsed === INVALID ? text : parsed, opts.body);
+    if (error.kind === 'rate-limited') await this.pacer?.rateLimited(error.details.retryAfterMs);
+    throw error;
   }
 
   async close(): Promise<void> {

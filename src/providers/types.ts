@@ -204,12 +204,28 @@ export class ProviderError extends Error {
 }
 
 /** What a provider folder exports so the registry can build adapters from stored settings. */
+/**
+ * Paces an adapter's requests to one provider account (see src/engine/pacer.ts): `beforeRequest`
+ * resolves when a request may go out, or throws a 'rate-limited' ProviderError when the wait would
+ * be long (the engine then retries that sync later instead of holding a lane).
+ */
+export interface RequestPacer {
+  beforeRequest(): Promise<void>;
+  /** The provider answered 429; `retryAfterMs` from its Retry-After header when it sent one. */
+  rateLimited(retryAfterMs: number | undefined): Promise<void>;
+}
+
 export interface ProviderModule {
   kind: string;
   label: string;
   /** Validates and describes the credentials an admin enters (zod-free plain check keeps providers decoupled). */
   credentialFields: { name: string; label: string; secret: boolean; required: boolean }[];
-  create(config: { baseUrl: string; credentials: Record<string, string>; timeoutMs?: number }): ProviderAdapter;
+  create(config: { baseUrl: string; credentials: Record<string, string>; timeoutMs?: number; pacer?: RequestPacer }): ProviderAdapter;
+  /**
+   * The pace Lockstep keeps on one account of this provider unless the admin sets another
+   * (integration `rateLimitPerMinute`); none: unpaced, only 429s slow it down.
+   */
+  defaultRateLimit?: { perMinute: number };
   /** Buffers a new integration of this kind starts with when the admin sets none (Lockstep's default: 15). */
   defaultBufferMinutes?: { before: number; after: number };
 }

@@ -552,6 +552,35 @@ const icalFeeds: Migration = {
   },
 };
 
+/**
+ * Scale-out (issue 6): limits that must hold across every Lockstep process sharing the store.
+ * - `rate_buckets`: a token bucket per provider account (keyed hash of kind, address and
+ *   credentials), so N workers together stay under the account's request rate; `blocked_until` is
+ *   set from a 429's Retry-After and holds every worker back for that account only.
+ * - `rate_counters`: fixed-window counters for brute-force limits (API-key guessing, visitor-code
+ *   scans, URL-key openings), so a guesser gains nothing by spreading over API nodes.
+ * - `integrations.rate_limit_per_minute`: the admin's override of the provider's default pace.
+ */
+const scaleOut: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('rate_buckets')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('tokens', 'double precision', (c) => c.notNull())
+      .addColumn('updated_at', ts, (c) => c.notNull())
+      .addColumn('blocked_until', ts)
+      .execute();
+    await db.schema
+      .createTable('rate_counters')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('window_start', ts, (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rate_counters_window').on('rate_counters').column('window_start').execute();
+    await db.schema.alterTable('integrations').addColumn('rate_limit_per_minute', 'integer').execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -564,6 +593,7 @@ class StaticMigrations implements MigrationProvider {
       '0006_integration_api': integrationApi,
       '0007_visits': visits,
       '0008_triggers': triggers,
+      '0009_scale_out': scaleOut,
     };
   }
 }

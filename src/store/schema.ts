@@ -122,6 +122,8 @@ export interface IntegrationsTable {
   privacyMode: number;
   mobileCredentials: number;
   provisionAheadDays: number;
+  /** Requests per minute Lockstep allows itself on this provider account; null: the provider's default; 0: no limit. */
+  rateLimitPerMinute: number | null;
   status: IntegrationStatus;
   /** Set after a 429: no calls to this provider account before this instant. */
   pausedUntil: number | null;
@@ -428,6 +430,22 @@ export interface IcalFeedEventsTable {
   updatedAt: number;
 }
 
+/** A provider account's token bucket, shared by every worker; see migration 0009. */
+export interface RateBucketsTable {
+  key: string;
+  tokens: number;
+  updatedAt: number;
+  /** A 429's Retry-After: nobody calls this account before then. */
+  blockedUntil: number | null;
+}
+
+/** A fixed-window counter (brute-force limits); see migration 0009. */
+export interface RateCountersTable {
+  key: string;
+  windowStart: number;
+  count: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   locations: LocationsTable;
@@ -461,6 +479,8 @@ export interface Database {
   triggerRules: TriggerRulesTable;
   bookingPayments: BookingPaymentsTable;
   visits: VisitsTable;
+  rateBuckets: RateBucketsTable;
+  rateCounters: RateCountersTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

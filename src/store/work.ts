@@ -54,36 +54,60 @@ export class WorkQueue {
   }
 
   /**
-   * Claims up to `limit` due items for this worker. Items of paused (rate-limited) or disconnected
-   * integrations are skipped, so one provider's trouble never holds up another's work.
+   * Claims up to `limit` due items for this worker, in one statement. Items of paused (rate-limited)
+   * or disconnected integrations are skipped, so one provider's trouble never holds up another's work.
+   *
+   * PostgreSQL: `FOR UPDATE SKIP LOCKED` lets any number of workers claim side by side — each row
+   * goes to exactly one of them, and none waits for another's locks. A claim is a lease: a worker
+   * that dies stops renewing it, and once `claim_until` has passed the item is claimed again.
+   * SQLite has one writer at a time, so the same UPDATE … RETURNING is atomic there by itself.
    */
   async claim(workerId: string, now: number, limit: number, leaseMs: number, integrationId?: string): Promise<WorkItem[]> {
-    let query = this.db
-      .selectFrom('syncWork')
-      .innerJoin('integrations', 'integrations.id', 'syncWork.integrationId')
-      .selectAll('syncWork')
-      .where('syncWork.dueAt', '<=', now)
-      .where((eb) => eb.or([eb('syncWork.claimUntil', 'is', null), eb('syncWork.claimUntil', '<', now)]))
-      .where((eb) => eb.or([eb('integrations.pausedUntil', 'is', null), eb('integrations.pausedUntil', '<=', now)]))
-      .where('integrations.status', '!=', 'disconnected')
-      .orderBy('syncWork.dueAt')
-      .limit(limit);
-    if (integrationId) query = query.where('syncWork.integrationId', '=', integrationId);
-    const candidates = await query.execute();
-    const claimed: WorkItem[] = [];
-    for (const item of candidates) {
-      // Conditional update: another worker that got there first makes this a no-op.
+    if (limit <= 0) return [];
+    const claimUntil = now + leaseMs;
+    const forIntegration = integrationId ? sql`and sw.integration_id = ${integrationId}` : sql``;
+    const due = sql`
+      from sync_work sw
+      join integrations i on i.id = sw.integration_id
+      where sw.due_at <= ${now}
+        and (sw.claim_until is null or sw.claim_until < ${now})
+        and (i.paused_until is null or i.paused_until <= ${now})
+        and i.status <> 'disconnected'
+        ${forIntegration}
+      order by sw.due_at
+      limit ${limit}`;
+    const query =
+      this.dialect === 'postgres'
+        ? sql<WorkItem>`
+            update sync_work w set claimed_by = ${workerId}, claim_until = ${claimUntil}
+            from (select sw.integration_id, sw.person_id ${due} for update of sw skip locked) picked
+            where w.integration_id = picked.integration_id and w.person_id = picked.person_id
+            returning w.*`
+        : sql<WorkItem>`
+            update sync_work set claimed_by = ${workerId}, claim_until = ${claimUntil}
+            where rowid in (select sw.rowid ${due})
+            returning *`;
+    const { rows } = await query.execute(this.db);
+    return rows.map((r) => ({ ...r, dueAt: Number(r.dueAt), claimUntil: Number(r.claimUntil) }));
+  }
+
+  /**
+   * Extends the lease of items this worker is still working on, so a slow provider does not let
+   * another worker claim them mid-sync. Returns how many were still this worker's.
+   */
+  async renew(workerId: string, items: WorkItem[], until: number): Promise<number> {
+    let renewed = 0;
+    for (const item of items) {
       const res = await this.db
         .updateTable('syncWork')
-        .set({ claimedBy: workerId, claimUntil: now + leaseMs })
+        .set({ claimUntil: until })
         .where('integrationId', '=', item.integrationId)
         .where('personId', '=', item.personId)
-        .where('generation', '=', item.generation)
-        .where((eb) => eb.or([eb('claimUntil', 'is', null), eb('claimUntil', '<', now)]))
+        .where('claimedBy', '=', workerId)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 1) claimed.push({ ...item, claimedBy: workerId, claimUntil: now + leaseMs });
+      renewed += Number(res.numUpdatedRows);
     }
-    return claimed;
+    return renewed;
   }
 
   /** Finished: drop the item, or keep it for the next time-based change. A newer enqueue wins. */

@@ -14,6 +14,7 @@ import { writeAudit } from '../../store/audit.js';
 import { listProviderModules, providerModule, providerKinds } from '../../providers/registry.js';
 import { ProviderError, type ProviderAdapter } from '../../providers/types.js';
 import { peopleInScope } from '../../store/facts.js';
+import { pacePolicy } from '../../engine/pacer.js';
 
 const bufferMinutes = z.number().int().min(0, 'must be 0 or more minutes').max(24 * 60, 'must be at most 1440 minutes (a day)');
 const settingsShape = {
@@ -23,6 +24,14 @@ const settingsShape = {
   privacyMode: z.boolean().optional().describe('The provider sees a pseudonymous id only, never name/e-mail/phone'),
   mobileCredentials: z.boolean().optional(),
   provisionAheadDays: z.number().int().min(1).max(366).optional().describe('Provision access at most this many days before it starts (default 30)'),
+  rateLimitPerMinute: z
+    .number()
+    .int()
+    .min(0, 'must be 0 (no limit) or more requests per minute')
+    .max(100_000)
+    .nullable()
+    .optional()
+    .describe("Requests per minute all Lockstep workers together make on this provider account; null = the provider's default, 0 = no limit (only 429s slow Lockstep down)"),
 };
 
 // Only http(s): any other scheme would pass z.url() and then fail inside the HTTP client as a 502.
@@ -53,7 +62,7 @@ const mappingBody = z
   .object({ spaceId: z.string().min(1), integrationId: z.string().min(1), targetRef: z.string().min(1), skipTargetCheck: z.boolean().default(false) })
   .strict();
 
-const settingKeys = ['bufferBeforeMinutes', 'bufferAfterMinutes', 'pinLength', 'privacyMode', 'mobileCredentials', 'provisionAheadDays'] as const;
+const settingKeys = ['bufferBeforeMinutes', 'bufferAfterMinutes', 'pinLength', 'privacyMode', 'mobileCredentials', 'provisionAheadDays', 'rateLimitPerMinute'] as const;
 
 export const integrationRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
@@ -78,6 +87,9 @@ export const integrationRoutes: RouteModule = (api, app) => {
     privacyMode: i.privacyMode === 1,
     mobileCredentials: i.mobileCredentials === 1,
     provisionAheadDays: i.provisionAheadDays,
+    rateLimitPerMinute: i.rateLimitPerMinute,
+    /** The pace in effect (the setting, else the provider's default); null: unpaced. */
+    effectiveRateLimitPerMinute: pacePolicy(i.rateLimitPerMinute, providerModule(i.kind)?.defaultRateLimit)?.perMinute ?? null,
     status: i.status,
     pausedUntil: iso(i.pausedUntil),
     lastError: i.lastError,
@@ -144,6 +156,7 @@ export const integrationRoutes: RouteModule = (api, app) => {
       privacyMode: b.privacyMode ? 1 : 0,
       mobileCredentials: b.mobileCredentials ? 1 : 0,
       provisionAheadDays: b.provisionAheadDays ?? 30,
+      rateLimitPerMinute: b.rateLimitPerMinute ?? null,
       status: 'active',
       pausedUntil: null,
       lastError: null,

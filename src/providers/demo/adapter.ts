@@ -16,6 +16,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 
 interface ApiAccessGroup {
@@ -49,6 +50,8 @@ export interface DemoAdapterOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -100,6 +103,7 @@ export class DemoAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       headers: { authorization },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'demo',
     });
   }

@@ -8,11 +8,11 @@ export const demoProvider: ProviderModule = {
   kind: 'demo',
   label: 'Demo provider (built-in emulator)',
   credentialFields: [{ name: 'apiKey', label: 'API key', secret: true, required: true }],
-  create({ baseUrl, credentials, timeoutMs }) {
+  create({ baseUrl, credentials, timeoutMs, pacer }) {
     const apiKey = credentials.apiKey;
     if (typeof apiKey !== 'string' || apiKey.trim() === '') {
       throw new ProviderError('auth', "demo: the API key is missing; enter it in the integration's credentials");
     }
-    return new DemoAdapter({ baseUrl, apiKey, timeoutMs });
+    return new DemoAdapter({ baseUrl, apiKey, timeoutMs, pacer });
   },
 };

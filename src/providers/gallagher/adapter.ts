@@ -26,6 +26,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 import { formatGallagherDate, parseGallagherDate } from './dates.js';
 
@@ -75,6 +76,8 @@ export interface GallagherAdapterOptions {
   /** The href of the division new cardholders go into (mandatory when creating a cardholder). */
   divisionHref: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -139,6 +142,7 @@ export class GallagherAdapter implements ProviderAdapter {
       baseUrl: url.origin,
       headers: { authorization: `GGL-API-KEY ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'gallagher',
     });
   }

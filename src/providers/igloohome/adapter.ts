@@ -24,6 +24,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 import { ACTIVATION_WINDOW_MS, DAY_MS, HOUR_MS, MAX_DAILY_DAYS, algoPinWindow, igloohomeDate, type AlgoPinType } from './algopin.js';
 import { OAuthClient } from './oauth.js';
@@ -55,6 +56,8 @@ export interface IgloohomeAdapterOptions {
   /** OAuth2 token endpoint, e.g. https://auth.igloohome.co/oauth2/token */
   tokenUrl: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 /** Scopes Lockstep needs (igloohome's Cognito resource-server scopes). */
@@ -150,6 +153,7 @@ export class IgloohomeAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       headers: () => ({ authorization: `Bearer ${this.oauth.current() ?? ''}` }),
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'igloohome',
     });
   }

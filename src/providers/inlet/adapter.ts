@@ -22,6 +22,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 
 /** What the guest receives, as an admin chooses it in the integration's settings. */
@@ -64,6 +65,8 @@ export interface InletAdapterOptions {
   credentialType?: InletCredentialType;
   delivery?: InletDelivery;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -124,6 +127,7 @@ export class InletAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'inlet',
     });
   }

@@ -18,6 +18,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 
 interface ApiSmartlock {
@@ -42,6 +43,8 @@ export interface NukiAdapterOptions {
   baseUrl: string;
   apiToken: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -141,6 +144,7 @@ export class NukiAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiToken}` },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'nuki',
     });
   }

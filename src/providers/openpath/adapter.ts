@@ -20,6 +20,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 
 interface ApiList<T> {
@@ -56,6 +57,8 @@ export interface OpenpathAdapterOptions {
   /** Create a mobile credential (and have Alta e-mail the set-up link) for each user Lockstep creates. */
   mobileCredential: boolean;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -110,6 +113,7 @@ export class OpenpathAdapter implements ProviderAdapter {
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'openpath',
       headers: (): Record<string, string> => (this.token ? { authorization: `Bearer ${this.token.value}` } : {}),
     });

@@ -28,6 +28,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 import {
   deviceDescription,
@@ -77,6 +78,8 @@ export interface SeamAdapterOptions {
   baseUrl: string;
   apiKey: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
   /** How long update/delete wait for a pending action attempt before trusting observe() to confirm. */
   actionAttemptWaitMs?: number;
 }
@@ -204,6 +207,7 @@ export class SeamAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'seam',
     });
   }

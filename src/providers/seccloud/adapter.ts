@@ -22,6 +22,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
+  type RequestPacer,
 } from '../types.js';
 
 // ----- assumed wire shapes ---------------------------------------------------------------------------
@@ -88,6 +89,8 @@ export interface SecCloudAdapterOptions {
   apiKey: string;
   siteId: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
 }
 
 /** RFC 3339 in UTC; whole seconds are sent without a fraction (the assumed API's own output form). */
@@ -123,6 +126,7 @@ export class SecCloudAdapter implements ProviderAdapter {
       baseUrl: `${opts.baseUrl.replace(/\/+$/, '')}/v1/sites/${enc(opts.siteId)}`,
       headers: { [API_KEY_HEADER]: opts.apiKey },
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'seccloud',
     });
   }

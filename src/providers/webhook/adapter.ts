@@ -18,6 +18,7 @@ import {
   type ProviderCapabilities,
   type ProviderIdentity,
   type TargetKind,
+  type RequestPacer,
 } from '../types.js';
 import { SignedEventClient } from './signed-client.js';
 
@@ -48,6 +49,8 @@ export interface WebhookAdapterOptions {
   /** PIN length Lockstep generates for this venue (4–8; default 6). */
   pinLength?: number;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
   now?: () => number;
 }
 
@@ -106,7 +109,7 @@ export class WebhookAdapter implements ProviderAdapter {
       allowedDigits: '0123456789',
       bannedPrefixes: [] as string[],
     });
-    this.events = new SignedEventClient({ url: opts.baseUrl, signingSecret: opts.signingSecret, timeoutMs: opts.timeoutMs, now: opts.now });
+    this.events = new SignedEventClient({ url: opts.baseUrl, signingSecret: opts.signingSecret, timeoutMs: opts.timeoutMs, pacer: opts.pacer, now: opts.now });
   }
 
   close(): Promise<void> {

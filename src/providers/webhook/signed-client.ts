@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { JsonHttpClient, type JsonResponse } from '../http.js';
-import { ProviderError } from '../types.js';
+import { ProviderError, type RequestPacer } from '../types.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 
 export type WebhookEventType =
@@ -32,6 +32,8 @@ export interface SignedEventClientOptions {
   url: string;
   signingSecret: string;
   timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
   /** Clock in epoch ms (tests). */
   now?: () => number;
 }
@@ -65,6 +67,7 @@ export class SignedEventClient {
       baseUrl: url.origin,
       headers: () => this.staged ?? {},
       timeoutMs: opts.timeoutMs,
+      pacer: opts.pacer,
       provider: 'webhook',
     });
   }
