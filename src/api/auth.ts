@@ -50,7 +50,11 @@ export async function createApiKey(
   return { id, key };
 }
 
-export function authenticate(db: Kysely<Database>, secrets: SecretBox) {
+/**
+ * The API-key hook. `onUnknownKey` counts a failed attempt (brute-force limit) and may throw a 429
+ * instead of the 401.
+ */
+export function authenticate(db: Kysely<Database>, secrets: SecretBox, onUnknownKey?: (request: FastifyRequest) => Promise<void>) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -58,7 +62,10 @@ export function authenticate(db: Kysely<Database>, secrets: SecretBox) {
       throw new ApiError(401, 'unauthorized', 'send an API key as "Authorization: Bearer <key>" (create one with `lockstep api-key create`)');
     }
     const principal = await principalForKey(db, secrets, match[1]);
-    if (!principal) throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
+    if (!principal) {
+      await onUnknownKey?.(request);
+      throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
+    }
     request.principal = principal;
   };
 }

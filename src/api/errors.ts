@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly issues: FieldIssue[] = [],
+    /** Response headers that belong to the error (e.g. Retry-After on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -45,6 +47,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       });
     }
     if (err instanceof ApiError) {
+      for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
       return reply.status(err.statusCode).send({ error: err.code, message: err.message, ...(err.issues.length ? { issues: err.issues } : {}) });
     }
     if (err instanceof TimeInputError) {

@@ -26,6 +26,13 @@ import { triggerRoutes } from './routes/triggers.js';
 import { urlKeyRoutes, urlKeyPublicRoutes } from './routes/url-keys.js';
 import { sourceDeliveryRoutes } from './routes/source-deliveries.js';
 import { registerWeb } from '../web/index.js';
+import { overLimit, tooMany } from './limits.js';
+
+/** Counts a request with an unknown API key against its address; past the limit it gets a 429, not a 401. */
+export async function refuseGuesser(app: App, ip: string): Promise<void> {
+  const wait = await overLimit(app, `auth-fail:${ip}`, app.limits.failedAuth);
+  if (wait !== null) throw tooMany(wait, `too many requests with unknown API keys from this address (at most ${app.limits.failedAuth.limit} a minute)`);
+}
 
 const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
 
@@ -53,7 +60,7 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
   });
 
   await server.register(async (scoped) => {
-    scoped.addHook('onRequest', authenticate(app.store.db, app.secrets));
+    scoped.addHook('onRequest', authenticate(app.store.db, app.secrets, (req) => refuseGuesser(app, req.ip)));
     for (const mod of routeModules) mod(scoped as unknown as Api, app);
   });
   // URL keys (/k/:token): the signed token is the credential, so no API key.

@@ -74,29 +74,3 @@ export async function keyBooking(db: Kysely<Database>, claims: Pick<UrlKeyClaims
   return { booking, from, until, entries, spaceName: place?.name ?? 'your space', timeZone: place?.timeZone ?? 'UTC' };
 }
 
-/** A fixed-window counter per key (in this process): at most `limit` attempts per `windowMs`. */
-export class RateLimiter {
-  private readonly hits = new Map<string, { start: number; count: number }>();
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** true = allowed (and counted). */
-  take(key: string, now = Date.now()): boolean {
-    if (this.hits.size > 10_000) for (const [k, v] of this.hits) if (now - v.start >= this.windowMs) this.hits.delete(k);
-    const h = this.hits.get(key);
-    if (!h || now - h.start >= this.windowMs) {
-      this.hits.set(key, { start: now, count: 1 });
-      return true;
-    }
-    if (h.count >= this.limit) return false;
-    h.count++;
-    return true;
-  }
-
-  retryAfterSeconds(key: string, now = Date.now()): number {
-    const h = this.hits.get(key);
-    return h ? Math.max(1, Math.ceil((h.start + this.windowMs - now) / 1000)) : 1;
-  }
-}

@@ -3,6 +3,7 @@
  * Forms POST (url-encoded) and redirect; every page resolves the principal from the session like
  * the API does and checks the role server-side; every POST carries the session's CSRF token.
  */
+import { overLimit } from '../api/limits.js';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -123,6 +124,15 @@ export async function registerWeb(web: Api, server: Api, app: App): Promise<void
     const key = typeof body.key === 'string' ? body.key.trim() : '';
     const principal = key ? await principalForKey(app.store.db, app.secrets, key) : null;
     if (!principal) {
+      // The same brute-force count as the API: one budget per address, whichever door is tried.
+      const wait = await overLimit(app, `auth-fail:${req.ip}`, app.limits.failedAuth);
+      if (wait !== null) {
+        return reply
+          .status(429)
+          .header('retry-after', String(wait))
+          .type('text/html; charset=utf-8')
+          .send(loginPage(expected!, { error: `Too many unknown keys were tried from your address. Wait ${wait} seconds and try again.` }));
+      }
       return reply.status(401).type('text/html; charset=utf-8').send(loginPage(expected!, { error: 'That API key is unknown or has been revoked. Check it and try again.' }));
     }
     // A fresh CSRF token per session (the log-in token is not reused).

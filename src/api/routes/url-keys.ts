@@ -12,10 +12,10 @@ import { bearer, idParams, iso } from '../types.js';
 import { forbidden, notFound, conflict } from '../errors.js';
 import { html, raw, type SafeHtml } from '../../web/html.js';
 import { localWindow } from '../../notify/render.js';
-import { keyBooking, RateLimiter, signUrlKey, verifyUrlKey, type BookingAccessWindow } from '../url-keys.js';
+import { keyBooking, signUrlKey, verifyUrlKey, type BookingAccessWindow } from '../url-keys.js';
+import { overLimit, secretKey } from '../limits.js';
 import { openDoorsNow } from '../door-open.js';
 
-export const URL_KEY_OPENS_PER_MINUTE = 5;
 
 export const urlKeyRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
@@ -41,23 +41,25 @@ export const urlKeyRoutes: RouteModule = (api, app) => {
       token,
       validFrom: iso(key.from),
       expiresAt: iso(Math.floor(key.until / 1000) * 1000),
-      note: `open the link on your phone; the door opens only between validFrom and expiresAt, at most ${URL_KEY_OPENS_PER_MINUTE} times a minute`,
+      note: `open the link on your phone; the door opens only between validFrom and expiresAt, at most ${app.limits.urlKeyOpens.limit} times a minute`,
     };
   });
 };
 
-type Outcome = { status: number; personId?: string; error?: string; title: string; message: string; canOpen?: boolean; opened?: string[]; key?: BookingAccessWindow };
+type Outcome = { status: number; personId?: string; error?: string; title: string; message: string; canOpen?: boolean; opened?: string[]; key?: BookingAccessWindow; retryAfter?: number };
 
 /** Public routes, outside API-key authentication: the token is the credential. */
 export async function urlKeyPublicRoutes(api: Api, app: App): Promise<void> {
-  const limiter = new RateLimiter(URL_KEY_OPENS_PER_MINUTE, 60_000);
   // The page's button posts an empty form.
   api.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_req, _body, done) => done(null, {}));
   const params = z.object({ token: z.string().min(1).max(1000) });
 
-  const check = async (token: string, now: number): Promise<Outcome> => {
+  const check = async (req: FastifyRequest, token: string, now: number): Promise<Outcome> => {
     const v = verifyUrlKey(app.secrets, token, now);
     if (!v.ok) {
+      // Forged or tampered tokens: a guesser is slowed per address, across every API node.
+      const wait = v.reason === 'expired' ? null : await overLimit(app, `url-key-bad:${req.ip}`, app.limits.badUrlKeys);
+      if (wait !== null) return { status: 429, error: 'rate_limited', title: 'Slow down', message: `Too many links that are not valid were tried from your address; try again in ${wait} s.`, retryAfter: wait };
       return v.reason === 'expired'
         ? { status: 410, error: 'expired', title: 'Link expired', message: 'This link has expired. Ask the venue for a new one.' }
         : { status: 404, error: 'not_found', title: 'Link not valid', message: 'This link is not valid. Check that you opened the whole link.' };
@@ -76,6 +78,7 @@ export async function urlKeyPublicRoutes(api: Api, app: App): Promise<void> {
   const send = (req: FastifyRequest, reply: FastifyReply, token: string, o: Outcome) => {
     // The token is a credential: keep it out of referrers, caches and search engines.
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
+    if (o.retryAfter !== undefined) reply.header('retry-after', String(o.retryAfter));
     if (!wantsHtml(req) && req.method === 'POST') {
       if (o.status >= 400) return reply.status(o.status).send({ error: o.error ?? 'error', message: o.message, issues: [] });
       return reply.status(200).send({ opened: o.opened ?? [] });
@@ -87,7 +90,7 @@ export async function urlKeyPublicRoutes(api: Api, app: App): Promise<void> {
   };
 
   api.get('/k/:token', { logLevel: 'warn', schema: { tags: ['url-keys'], params, summary: 'URL key page: the booking and an "Open door" button (HTML, no API key; the token is the credential)' } }, async (req, reply) => {
-    return send(req, reply, req.params.token, await check(req.params.token, Date.now()));
+    return send(req, reply, req.params.token, await check(req, req.params.token, Date.now()));
   });
 
   api.post('/k/:token', {
@@ -95,11 +98,12 @@ export async function urlKeyPublicRoutes(api: Api, app: App): Promise<void> {
     schema: { tags: ['url-keys'], params, summary: "Open the booking's doors now with a URL key: only inside the access window, not after cancellation; 5 per minute per link" },
   }, async (req, reply) => {
     const token = req.params.token;
-    if (!limiter.take(token)) {
-      reply.header('retry-after', String(limiter.retryAfterSeconds(token)));
-      return send(req, reply, token, { status: 429, error: 'rate_limited', title: 'Slow down', message: `This link can open the door ${URL_KEY_OPENS_PER_MINUTE} times a minute; try again in a minute.` });
+    // Counted under a keyed hash of the link, in the store: the limit holds across API nodes.
+    const wait = await overLimit(app, secretKey(app, 'url-key', token), app.limits.urlKeyOpens);
+    if (wait !== null) {
+      return send(req, reply, token, { status: 429, error: 'rate_limited', title: 'Slow down', message: `This link can open the door ${app.limits.urlKeyOpens.limit} times a minute; try again in ${wait} s.`, retryAfter: wait });
     }
-    const o = await check(token, Date.now());
+    const o = await check(req, token, Date.now());
     if (!o.canOpen || !o.key || !o.personId) return send(req, reply, token, o);
     const b = o.key.booking;
     const { opened } = await openDoorsNow(app, { organisationId: b.organisationId, personId: o.personId, spaceId: b.spaceId, actor: `url-key:${b.id}`, bookingId: b.id });

@@ -13,6 +13,7 @@
  * allowed: false, reason "unknown-code", visit: null) after the same minimum response time, and every
  * key is limited to LOCKSTEP_SCAN_RATE_PER_MINUTE scans (default 60) so codes cannot be guessed.
  */
+import { overLimit, tooMany } from '../limits.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { RouteModule } from '../types.js';
@@ -86,22 +87,7 @@ function intEnv(name: string, fallback: number): number {
 
 export const visitRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
-  const ratePerMinute = intEnv('LOCKSTEP_SCAN_RATE_PER_MINUTE', 60);
   const minResponseMs = intEnv('LOCKSTEP_SCAN_MIN_RESPONSE_MS', 40);
-  /** keyId → scans in the current minute. In memory, per process: a limit on guessing, not an accounting. */
-  const buckets = new Map<string, { windowStart: number; count: number }>();
-
-  const takeToken = (keyId: string, now: number): number | null => {
-    let b = buckets.get(keyId);
-    if (!b || now - b.windowStart >= 60_000) {
-      if (buckets.size > 10_000) for (const [k, v] of buckets) if (now - v.windowStart >= 60_000) buckets.delete(k);
-      b = { windowStart: now, count: 0 };
-      buckets.set(keyId, b);
-    }
-    if (b.count >= ratePerMinute) return Math.ceil((b.windowStart + 60_000 - now) / 1000);
-    b.count++;
-    return null;
-  };
 
   const place = (spaceId: string) =>
     db
@@ -140,11 +126,9 @@ export const visitRoutes: RouteModule = (api, app) => {
     const started = Date.now();
     const p = req.principal;
     requireRole(p, 'host');
-    const retryAfter = takeToken(p.keyId, started);
-    if (retryAfter !== null) {
-      reply.header('retry-after', String(retryAfter));
-      throw new ApiError(429, 'rate_limited', `too many scans with this key: at most ${ratePerMinute} a minute; try again in ${retryAfter} s`);
-    }
+    // Counted in the store, so the limit holds across API nodes.
+    const retryAfter = await overLimit(app, `scan:${p.keyId}`, app.limits.scan);
+    if (retryAfter !== null) throw tooMany(retryAfter, `too many scans with this key: at most ${app.limits.scan.limit} a minute`);
     const action = req.body.action;
     const answer = async () => {
       const unknown = { allowed: false, reason: 'unknown-code' as ScanReason, message: reasonText['unknown-code'], action, visit: null };
