@@ -8,8 +8,10 @@ import { SecretBox, loadMasterKey } from './security/crypto.js';
 import { PinService } from './engine/pins.js';
 import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { TokenBuckets, WindowCounters } from './store/rate-limits.js';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './store/schema.js';
 import { loadLimits, type Limits } from './api/limits.js';
-import { ChangeFeed } from './engine/changes.js';
+import { ChangeFeed, WORK_CHANNEL } from './engine/changes.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
 import { smtpTransport } from './notify/transport.js';
 import { httpSmsGateway } from './notify/sms.js';
@@ -49,6 +51,11 @@ export interface App {
   /** Store-backed attempt counters (brute-force limits that hold across API nodes). */
   counters: WindowCounters;
   limits: Limits;
+  /**
+   * Starts the background work of a worker process: the sync engine, e-mail, call-backs and feed
+   * polling, and (PostgreSQL) listening for changes announced by other processes.
+   */
+  startBackground(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,11 +90,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   });
   const callbacks = new CallbackDispatcher({ db: store.db, secrets }, options.callbacks);
-  const changes = new ChangeFeed(store.db, queue, () => {
+  const wakeLoops = () => {
     engine.wake();
     notifier.wake();
     callbacks.wake();
-  });
+  };
+  // On PostgreSQL every change is also announced (NOTIFY, delivered at commit) to worker processes.
+  const announce = store.dialect === 'postgres' ? async (db: Kysely<Database>) => void (await sql`select pg_notify(${WORK_CHANNEL}, '')`.execute(db)) : undefined;
+  const changes = new ChangeFeed(store.db, queue, wakeLoops, announce);
+  let stopListening: (() => Promise<void>) | null = null;
   const app: App = {
     store,
     secrets,
@@ -100,7 +111,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     counters: new WindowCounters(store.db),
     limits: { ...loadLimits(), ...options.limits },
     sources: null as unknown as FeedPoller, // set below: the poller writes through the app
+    async startBackground() {
+      await engine.start({ releaseStaleClaims: store.dialect === 'sqlite' });
+      notifier.start();
+      callbacks.start();
+      app.sources.start();
+      // API nodes in other processes announce their changes; wake up for them at once.
+      if (store.listen && !stopListening) stopListening = await store.listen(WORK_CHANNEL, wakeLoops);
+    },
     async close() {
+      await stopListening?.();
       await app.sources.stop();
       await callbacks.stop();
       await notifier.stop();

@@ -12,6 +12,8 @@ export interface Config {
   port: number;
   demoPort: number;
   logLevel: string;
+  /** Trust X-Forwarded-For from these proxies (Fastify `trustProxy`: true, a hop count, or addresses/CIDRs). */
+  trustProxy: boolean | string;
   driftCheckMinutes: number;
   /** A claimed sync item is taken over by another worker if its claimer has not finished by then (crashed). */
   claimLeaseSeconds: number;
@@ -40,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: intEnv(env, 'LOCKSTEP_PORT', 3000),
     demoPort: intEnv(env, 'LOCKSTEP_DEMO_PORT', 3001),
     logLevel: env.LOCKSTEP_LOG_LEVEL ?? 'info',
+    trustProxy: parseTrustProxy(env.LOCKSTEP_TRUST_PROXY),
     driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
     claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
     laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 4)),
@@ -58,4 +61,11 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
   return n;
+}
+
+/** LOCKSTEP_TRUST_PROXY: unset/false, true (any proxy), or a comma-separated list of proxy addresses/CIDRs. */
+function parseTrustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return raw;
 }

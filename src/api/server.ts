@@ -36,10 +36,12 @@ export async function refuseGuesser(app: App, ip: string): Promise<void> {
 
 const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
 
-export async function buildServer(app: App, opts: { logger?: FastifyServerOptions['logger'] } = {}): Promise<Api> {
+export async function buildServer(app: App, opts: { logger?: FastifyServerOptions['logger']; trustProxy?: FastifyServerOptions['trustProxy'] } = {}): Promise<Api> {
   const server = Fastify({
     // Request bodies may carry credentials and are never logged; auth headers are redacted by the CLI's logger config.
     logger: opts.logger ?? false,
+    // Behind a load balancer, client addresses (brute-force limits) come from X-Forwarded-For.
+    trustProxy: opts.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);

@@ -22,10 +22,21 @@ program
   .option('--demo', 'also run the built-in demo provider and a demo venue (what `npm start` does)')
   .option('--port <port>', 'API port (default LOCKSTEP_PORT or 3000)')
   .option('--host <host>', 'interface to listen on (default LOCKSTEP_HOST or 127.0.0.1)')
-  .action(async (opts: { demo?: boolean; port?: string; host?: string }) => {
+  .addOption(
+    new Option('--role <role>', 'all: API and background work in one process; api: only the HTTP API (stateless, any number); worker: only the sync engine, e-mail, call-backs and feed polling (any number, PostgreSQL)')
+      .choices(['all', 'api', 'worker'])
+      .env('LOCKSTEP_ROLE')
+      .default('all'),
+  )
+  .action(async (opts: { demo?: boolean; port?: string; host?: string; role: 'all' | 'api' | 'worker' }) => {
     const config = loadConfig();
     const port = opts.port !== undefined ? Number(opts.port) : config.port;
     const host = opts.host ?? config.host;
+    const role = opts.role;
+    if (role !== 'all' && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+      fail(`--role ${role} splits Lockstep over several processes, which share work through PostgreSQL; set LOCKSTEP_DATABASE_URL=postgres://… (the embedded SQLite store runs as one process: --role all)`);
+    }
+    if (role !== 'all' && opts.demo) fail('--demo runs the whole demo in one process; use it with --role all');
     const app = await createApp({
       databaseUrl: config.databaseUrl,
       secretKey: config.secretKey,
@@ -34,6 +45,7 @@ program
       notifier: { smtpUrl: config.smtpUrl, smsGatewayUrl: config.smsGatewayUrl, smsGatewayToken: config.smsGatewayToken, from: config.mailFrom, alertTo: config.alertEmails, graceMs: config.notifyGraceSeconds * 1000 },
     });
     const server = await buildServer(app, {
+      trustProxy: config.trustProxy,
       logger: {
         level: config.logLevel,
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
@@ -43,17 +55,22 @@ program
     const emulator = opts.demo ? await startDemoEmulator({ port: config.demoPort, host: '127.0.0.1', apiKey: DEMO_API_KEY }) : null;
     const keysFile = path.join(path.dirname(config.keyFile), 'demo-keys.json');
     const demo = emulator ? await bootstrapDemo(app, { emulatorUrl: emulator.url, keysFile }) : null;
-    await app.engine.start({ releaseStaleClaims: app.store.dialect === 'sqlite' });
-    app.notifier.useLogger(log);
-    app.notifier.start();
-    app.callbacks.useLogger(log);
-    app.callbacks.start();
-    app.sources.useLogger(log);
-    app.sources.start();
+    if (role !== 'api') {
+      app.engine.useLogger(log);
+      app.notifier.useLogger(log);
+      app.callbacks.useLogger(log);
+      app.sources.useLogger(log);
+      await app.startBackground();
+    }
     // The demo emulator starts empty each run: read back what we think it holds and repair it.
     if (demo) await app.engine.scheduleDriftCheck();
-    const address = await server.listen({ port, host });
-    log.info({ store: app.store.describe, mail: app.notifier.deliveryDescription }, `Lockstep listening on ${address}`);
+    let address = '';
+    if (role === 'worker') {
+      log.info({ store: app.store.describe, mail: app.notifier.deliveryDescription, worker: app.engine.workerId }, 'Lockstep worker running (no HTTP API in this process)');
+    } else {
+      address = await server.listen({ port, host });
+      log.info({ store: app.store.describe, role, ...(role === 'all' ? { mail: app.notifier.deliveryDescription } : {}) }, `Lockstep listening on ${address}`);
+    }
     if (demo && emulator) {
       console.log(
         [

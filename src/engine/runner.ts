@@ -93,6 +93,16 @@ export class SyncEngine {
     };
   }
 
+  /** Log through the server's logger once it exists (the CLI builds it after the app). */
+  useLogger(logger: EngineLogger): void {
+    this.opts.logger = logger;
+  }
+
+  /** Who this engine's claims say holds them (host:pid:random). */
+  get workerId(): string {
+    return this.opts.workerId;
+  }
+
   async start(opts: { releaseStaleClaims?: boolean } = {}): Promise<void> {
     if (this.running) return;
     this.running = true;

@@ -17,6 +17,11 @@ export interface Store {
   /** Human-readable location, without credentials. */
   describe: string;
   migrate(): Promise<{ applied: string[] }>;
+  /**
+   * PostgreSQL only: calls `onMessage` for every NOTIFY on `channel`, over a connection of its own
+   * that is re-opened (with back-off) whenever it drops. Resolves to a function that stops listening.
+   */
+  listen?(channel: string, onMessage: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -81,11 +86,66 @@ function openPostgres(url: string): Store {
   const raw = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   const db = raw.withPlugin(new CamelCasePlugin()) as Kysely<Database>;
   const safe = url.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, '//$1@');
+  const listeners = new Set<() => Promise<void>>();
   return {
     db,
     dialect: 'postgres',
     describe: safe,
     migrate: () => migrateToLatest(raw, 'postgres'),
-    close: () => raw.destroy(),
+    async listen(channel, onMessage) {
+      const stop = await listenForever(url, channel, onMessage);
+      listeners.add(stop);
+      return async () => {
+        listeners.delete(stop);
+        await stop();
+      };
+    },
+    async close() {
+      for (const stop of [...listeners]) await stop();
+      await raw.destroy();
+    },
+  };
+}
+
+/** LISTEN on a dedicated client; a dropped connection is re-opened, and `onMessage` is called once then (changes may have been missed). */
+async function listenForever(url: string, channel: string, onMessage: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retryMs = 500;
+  let timer: NodeJS.Timeout | null = null;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', () => onMessage());
+    c.on('error', () => reconnect(c));
+    c.on('end', () => reconnect(c));
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    client = c;
+    retryMs = 500;
+  };
+  const reconnect = (c: pg.Client) => {
+    if (stopped || client !== c) return;
+    client = null;
+    void c.end().catch(() => {});
+    const attempt = () => {
+      timer = null;
+      if (stopped) return;
+      connect().then(onMessage, () => {
+        retryMs = Math.min(30_000, retryMs * 2);
+        timer = setTimeout(attempt, retryMs);
+        timer.unref();
+      });
+    };
+    timer = setTimeout(attempt, retryMs);
+    timer.unref();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    const c = client;
+    client = null;
+    await c?.end().catch(() => {});
   };
 }
