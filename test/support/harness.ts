@@ -53,6 +53,8 @@ export async function startHarness(
     callbacks?: AppOptions['callbacks'];
     /** iCal feed poller settings; `enabled: false` leaves it stopped (POST /v1/sources/:id/poll still works). */
     sources?: AppOptions['sources'] & { enabled?: boolean };
+    /** Brute-force limits (default: from the environment). */
+    limits?: AppOptions['limits'];
   } = {},
 ): Promise<Harness> {
   const database = opts.database ?? (await createTestDatabase(kind));
@@ -66,6 +68,7 @@ export async function startHarness(
     notifier: { pollMs: 100, graceMs: 5_000, backoff: { baseMs: 50, maxMs: 500 }, ...notifier },
     callbacks: { pollMs: 100, backoff: { baseMs: 50, maxMs: 400 }, timeoutMs: 2_000, ...opts.callbacks },
     sources: { tickMs: 100, timeoutMs: 2_000, ...sourcesSettings },
+    limits: opts.limits,
   });
   const server = await buildServer(app, { logger: opts.logger as any });
   const baseUrl = await server.listen({ port: 0, host: '127.0.0.1' });
