@@ -18,8 +18,6 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { Pool } from 'undici';
 import { createApp, type App } from '../src/app.js';
 import { buildServer } from '../src/api/server.js';
 import { createApiKey } from '../src/api/auth.js';
@@ -28,10 +26,8 @@ import { benchProviderKinds, startBenchProvider, type BenchProvider } from './pr
 import type { Api } from '../src/api/types.js';
 import type { EngineLogger } from '../src/engine/runner.js';
 import type { HeldAccess } from '../test/contract/fixture.js';
+import { ApiClient, cpuShare, createTempStore, fmt, fmtInt, fmtMs, mib, MINUTE, percentile, planBookings, printTable, runBounded } from './lib.js';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 /** Buffers set on the integration; the final check expects access from start-15 min to end+15 min. */
 const BUFFER_MINUTES = 15;
 const SPREAD_DAYS = 20;
@@ -133,166 +129,6 @@ function fail(message: string): never {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Temporary store
-
-interface TempStore {
-  url: string;
-  describe: string;
-  drop(): Promise<void>;
-}
-
-async function createTempStore(opts: Options): Promise<TempStore> {
-  if (opts.store === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
-    const file = path.join(dir, 'lockstep.db');
-    return { url: file, describe: `sqlite (${file})`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `lockstep_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: opts.pgUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(opts.pgUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    describe: `postgres (temp db ${name} on ${url.host})`,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: opts.pgUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Workload
-
-/** mulberry32: small, fast, seedable; the same seed gives the same booking mix. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface PlannedBooking {
-  person: number;
-  space: number;
-  startsAt: number;
-  endsAt: number;
-  backToBack: boolean;
-}
-
-function planBookings(opts: Options, now: number): PlannedBooking[] {
-  const rand = prng(opts.seed);
-  const pick = (n: number) => Math.floor(rand() * n);
-  const slot = 15 * MINUTE;
-  // First possible start: the next quarter hour at least an hour from now.
-  const base = Math.ceil((now + HOUR) / slot) * slot;
-  const slots = (SPREAD_DAYS * DAY) / slot;
-  const out: PlannedBooking[] = [];
-  for (let i = 0; i < opts.bookings; i++) {
-    const duration = (4 + pick(9)) * slot; // 1 h to 3 h in quarter hours
-    const space = pick(opts.spaces);
-    if (out.length > 0 && rand() < BACK_TO_BACK_SHARE) {
-      // Chain onto a recent booking: same organiser, starting exactly when it ends (maybe another room).
-      const prev = out[out.length - 1 - pick(Math.min(out.length, 200))];
-      out.push({ person: prev.person, space, startsAt: prev.endsAt, endsAt: prev.endsAt + duration, backToBack: true });
-    } else {
-      const startsAt = base + pick(slots) * slot;
-      out.push({ person: pick(opts.people), space, startsAt, endsAt: startsAt + duration, backToBack: false });
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// HTTP client
-
-class ApiClient {
-  private readonly pool: Pool;
-  constructor(baseUrl: string, connections: number) {
-    this.pool = new Pool(baseUrl, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
-  }
-
-  async call<T = any>(method: 'GET' | 'POST', urlPath: string, key: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await this.pool.request({
-      method,
-      path: urlPath,
-      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T };
-  }
-
-  async must<T = any>(method: 'GET' | 'POST', urlPath: string, key: string, body?: unknown): Promise<T> {
-    const res = await this.call<T>(method, urlPath, key, body);
-    if (res.status >= 300) throw new Error(`${method} ${urlPath} → ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  }
-
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
-
-/** Runs `work(i)` for i in [0, count) with at most `concurrency` in flight, in index order. */
-async function runBounded(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      await work(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Figures
-
-function percentile(sorted: Float64Array | number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
-}
-
-const mib = (bytes: number) => bytes / (1024 * 1024);
-const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
-const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-GB') : 'n/a');
-const fmtMs = (ms: number) => (Number.isFinite(ms) ? (ms >= 10_000 ? `${fmt(ms / 1000, 1)} s` : `${fmtInt(ms)} ms`) : 'n/a');
-
-/** CPU seconds used (user + system, all threads) over a wall-clock span, and the share of one core. */
-function cpuShare(cpu: NodeJS.CpuUsage, wallMs: number): string {
-  const ms = (cpu.user + cpu.system) / 1000;
-  return `${fmt(ms / 1000)} s = ${fmtInt((100 * ms) / wallMs)}% of a core`;
-}
-
-function printTable(title: string, rows: [string, string][]): void {
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const v = Math.max(...rows.map(([, val]) => val.length));
-  const line = `+${'-'.repeat(w + 2)}+${'-'.repeat(v + 2)}+`;
-  const out = [title, line];
-  for (const [k, val] of rows) out.push(k === '' ? line : `| ${k.padEnd(w)} | ${val.padStart(v)} |`);
-  out.push(line);
-  process.stdout.write(`${out.join('\n')}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Main
 
 async function main(): Promise<number> {
@@ -357,7 +193,7 @@ async function main(): Promise<number> {
   };
 
   log(`creating ${opts.store} store`);
-  const store = await createTempStore(opts);
+  const store = await createTempStore(opts.store, opts.pgUrl);
   let emulator: BenchProvider | null = null;
   let app: App | null = null;
   let server: Api | null = null;
@@ -427,7 +263,7 @@ async function main(): Promise<number> {
     log(`created ${opts.people} people in ${fmtMs(peopleMs)}; writing ${opts.bookings} bookings with concurrency ${opts.concurrency}`);
 
     // --- Bookings
-    const plan = planBookings(opts, Date.now());
+    const plan = planBookings({ ...opts, spreadDays: SPREAD_DAYS, backToBackShare: BACK_TO_BACK_SHARE }, Date.now());
     latency = new Float64Array(plan.length).fill(NaN);
     emulator.resetStats();
     const callsBefore = app.engine.providerCalls;

@@ -81,6 +81,11 @@ export interface DemoEmulatorOptions {
   host?: string;
   apiKey?: string;
   accessGroups?: DemoAccessGroup[];
+  /**
+   * Observability for benchmarks: called with the user's externalId after every successful write to a
+   * user (create, PIN, memberships, delete), once the emulator's state holds it.
+   */
+  onUserChange?: (externalId: string) => void;
 }
 
 export const DEFAULT_DEMO_ACCESS_GROUPS: readonly DemoAccessGroup[] = Object.freeze([
@@ -413,7 +418,20 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
     apiPrefix: '/api/',
     route: (method, segs) => {
       const matched = segs[0] === 'api' ? route(method, segs) : null;
-      return matched && { template: matched.template, handle: (req) => matched.run(req.body, req.query) };
+      const notify = opts.onUserChange;
+      if (!matched || !notify || method === 'GET' || segs[1] !== 'users') return matched && { template: matched.template, handle: (req) => matched.run(req.body, req.query) };
+      return {
+        template: matched.template,
+        handle: (req) => {
+          // Read the externalId before the write: a delete removes the user.
+          const before = segs[2] ? users.get(segs[2])?.externalId : undefined;
+          const result = matched.run(req.body, req.query);
+          const created = !segs[2] && result.body && typeof result.body === 'object' ? (result.body as { externalId?: string }).externalId : undefined;
+          const externalId = before ?? created;
+          if (externalId && result.status < 300) notify(externalId);
+          return result;
+        },
+      };
     },
     authorize: (req) =>
       req.headers.authorization === expectedAuth
