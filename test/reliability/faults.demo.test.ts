@@ -1,0 +1,3 @@
+import { describeFaultScenario } from './support/faults-scenario.js';
+
+describeFaultScenario('demo', 'test/reliability/faults.demo.test.ts');

@@ -1,0 +1,188 @@
+/**
+ * Seeded fault injection for a provider emulator.
+ *
+ * The emulator kit's fault rules (src/providers/emulator-kit.ts) apply in order to the next matching
+ * requests, which is what a scripted test wants but not a random mix. So Lockstep talks to the
+ * emulator through this small forwarding proxy, which decides per request, from the seed, whether
+ * that request fails, and if so arms the matching emulator rule (`times: 1`, method + path) just
+ * before forwarding it: the fault itself — the 5xx, the hang, the dropped socket, the 429 with
+ * Retry-After — is the emulator's own. Only "the provider is down, connection refused" is the proxy's
+ * doing: it stops listening (and cuts open connections), so new connections are refused by the OS.
+ *
+ * Several requests to the same route can race for one armed rule; the rate of faults stays the same,
+ * only which of them gets it may differ — timing is not replayable anyway, the plan is.
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FaultKind, FaultRule } from '../../../src/providers/emulator-kit.js';
+import type { Rng } from './random.js';
+
+export interface FaultMix {
+  /** Share of requests answered with a 5xx (500/502/503/504). */
+  serverError: number;
+  /** Share of requests that never get an answer (the client's timeout fires). */
+  hang: number;
+  /** Share of requests whose connection is dropped without an answer. */
+  drop: number;
+}
+
+export type DownMode = 'refused' | 'all-503';
+
+export interface ChaosStats {
+  forwarded: number;
+  serverError: number;
+  hang: number;
+  drop: number;
+  /** Requests answered 503 while down in 'all-503' mode. */
+  down503: number;
+  /** 429 bursts armed, and the requests they cover. */
+  bursts: number;
+  burstRequests: number;
+  /** Times the provider went down, and for how long in total. */
+  outages: number;
+  downMs: number;
+}
+
+export interface ChaosProxy {
+  /** Point the integration here instead of at the emulator. */
+  url: string;
+  stats: ChaosStats;
+  /** Random per-request faults from now on (null: none). */
+  setMix(mix: FaultMix | null): void;
+  /** The next `requests` requests get 429 with Retry-After (the emulator's rule). */
+  burst429(requests: number, retryAfterSeconds: number): void;
+  /** The provider goes down: connections refused, or every request answered 503. */
+  down(mode: DownMode): Promise<void>;
+  up(): Promise<void>;
+  isDown(): boolean;
+  /** Everything back to normal: no mix, up, and every emulator rule cleared. */
+  calm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startChaosProxy(target: { baseUrl: string; faults: { add(rule: FaultRule): void; clear(): void } }, r: Rng): Promise<ChaosProxy> {
+  const upstream = new URL(target.baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  const stats: ChaosStats = { forwarded: 0, serverError: 0, hang: 0, drop: 0, down503: 0, bursts: 0, burstRequests: 0, outages: 0, downMs: 0 };
+  let mix: FaultMix | null = null;
+  let downMode: DownMode | null = null;
+  let downSince = 0;
+  const sockets = new Set<net.Socket>();
+
+  const arm = (method: string, path: string, fault: FaultKind) => target.faults.add({ times: 1, match: { method, path }, fault });
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawUrl = req.url ?? '/';
+    const path = rawUrl.split('?')[0];
+    if (!path.startsWith('/_emulator/')) {
+      if (downMode === 'all-503') {
+        arm(method, path, { kind: 'status', status: 503 });
+        stats.down503++;
+      } else if (mix) {
+        const roll = r.next();
+        if (roll < mix.serverError) {
+          arm(method, path, { kind: 'status', status: r.pick([500, 502, 503, 504]) });
+          stats.serverError++;
+        } else if (roll < mix.serverError + mix.hang) {
+          arm(method, path, { kind: 'hang' });
+          stats.hang++;
+        } else if (roll < mix.serverError + mix.hang + mix.drop) {
+          arm(method, path, { kind: 'drop' });
+          stats.drop++;
+        }
+      }
+    }
+    stats.forwarded++;
+    const up = http.request(
+      { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: rawUrl, headers: req.headers, agent },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      },
+    );
+    // The emulator dropped the connection: so do we, so the client sees a dropped connection too.
+    up.on('error', () => res.socket?.destroy());
+    // The client gave up (its timeout): stop waiting upstream, so a hung request is released there too.
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+    req.pipe(up);
+  };
+
+  let server: http.Server;
+  let port = 0;
+  const listen = async () => {
+    server = http.createServer(handler);
+    server.keepAliveTimeout = 3_000;
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, '127.0.0.1', () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        break;
+      } catch (err) {
+        // The port we give back when "down" could be taken meanwhile; wait for it.
+        if (attempt > 50) throw err;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    port = (server.address() as AddressInfo).port;
+  };
+  const stopListening = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  await listen();
+
+  const proxy: ChaosProxy = {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setMix(m) {
+      mix = m;
+    },
+    burst429(requests, retryAfterSeconds) {
+      target.faults.add({ times: requests, fault: { kind: 'status', status: 429, retryAfterSeconds } });
+      stats.bursts++;
+      stats.burstRequests += requests;
+    },
+    async down(mode) {
+      if (downMode) return;
+      downMode = mode;
+      downSince = Date.now();
+      stats.outages++;
+      if (mode === 'refused') await stopListening();
+    },
+    async up() {
+      if (!downMode) return;
+      const was = downMode;
+      downMode = null;
+      stats.downMs += Date.now() - downSince;
+      if (was === 'refused') await listen();
+    },
+    isDown: () => downMode !== null,
+    async calm() {
+      mix = null;
+      await proxy.up();
+      target.faults.clear();
+    },
+    async close() {
+      mix = null;
+      if (downMode !== 'refused') await stopListening();
+      downMode = null;
+      agent.destroy();
+    },
+  };
+  return proxy;
+}
