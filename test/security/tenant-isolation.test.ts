@@ -58,22 +58,6 @@ const ownOrganisationWrites: Record<string, string> = {
   'GET /v1/cards/{email}': "B's own card for the same e-mail address (404 until B stores one)",
   'PUT /v1/cards/{email}': "B's own card for the same e-mail address",
   'DELETE /v1/cards/{email}': "B's own card for the same e-mail address",
-  // Source settings are not checked against the organisation's spaces when saved; every delivery is
-  // (ingest refuses a space of another organisation — the signed-delivery test below proves it).
-  'POST /v1/sources': "B's own source, whose settings name A's space (deliveries through it are refused)",
-};
-
-/**
- * Known gap, reported with this suite (not fixed here: src/ is out of its scope). DELETE
- * /v1/companies/{id}/members/{personId} (src/api/routes/people.ts, the delete handler) loads the
- * company but never the person, so B's team admin "removes" A's person from B's own company: 200,
- * an audit entry in B naming A's person, and a sync pass for that person on B's integrations. PUT on
- * the same path checks the person (404). Until it is fixed the mixed-path sweep accepts the 200
- * there, and still asserts that nothing of A changes, nothing of A comes back and B's provider
- * learns nothing about A's person.
- */
-const knownGaps: Record<string, string> = {
-  'DELETE /v1/companies/{id}/members/{personId}': 'the person is not checked against the caller\'s organisation',
 };
 
 const bRoles = ['team-admin', 'host', 'guest'] as const;
@@ -258,23 +242,6 @@ describe.each(storeKinds)('tenant isolation on %s', (kind) => {
       if (op.pathParams.length > 1) {
         for (const mine of op.pathParams) {
           const built = buildRequests(w, op, { param: (segment, name) => (name === mine ? w.b.byCollection : w.a.byCollection)[segment], ref: (name) => (name === 'organisationId' ? undefined : w.a.byProperty[name]) });
-          if (knownGaps[op.key] && mine === op.pathParams[0] && !('unresolved' in built)) {
-            // B's own company, A's person: see knownGaps.
-            for (const req of built) {
-              for (const role of bRoles) {
-                const before = withoutOrganisation(await dumpStore(w.h), w.b.organisationId);
-                const res = await callRaw(w.h, req.method, req.path, { key: w.b.keys[role], body: req.body });
-                await w.h.converge();
-                if (res.status >= 500 || res.status === 401 || (res.status < 300 && role !== 'team-admin')) problems.push(`B ${role}: ${req.method} ${req.path} → ${res.status}`);
-                const diff = storeDiff(before, withoutOrganisation(await dumpStore(w.h), w.b.organisationId));
-                if (diff.length) problems.push(`B ${role}: ${req.method} ${req.path} changed rows outside B: ${diff.join(' | ')}`);
-                if (leaksOfA(res.text, req.sent).length) problems.push(`B ${role}: ${req.method} ${req.path} answered with ${leaksOfA(res.text, req.sent).join(', ')}`);
-              }
-            }
-            expect(w.b.emulator.state.userByExternalId(`lockstep-${w.a.ada}`)).toBeNull();
-            lastDump = null;
-            continue;
-          }
           variants.push(built);
         }
       }
@@ -358,8 +325,14 @@ describe.each(storeKinds)('tenant isolation on %s', (kind) => {
     // B's own source, correctly signed, naming A's space directly or through its settings.
     const spaceA = w.a.byProperty.spaceId;
     const direct = event({ spaceId: spaceA });
+    // Settings naming A's space are refused when saved…
+    const beforePatch = await dumpStore(w.h);
     const patched = await callRaw(w.h, 'PATCH', `/v1/sources/${w.b.webhookSource.id}`, { key: w.b.keys['team-admin'], body: { settings: { defaultSpaceId: spaceA } } });
-    expect(patched.status, patched.text).toBe(200);
+    expect(patched.status, patched.text).toBe(400);
+    expect(patched.body.issues[0].path).toBe('settings.defaultSpaceId');
+    expect(storeDiff(beforePatch, await dumpStore(w.h))).toEqual([]);
+    // …and were they in the store anyway (written there directly), ingest would still refuse them.
+    await w.h.app.store.db.updateTable('bookingSources').set({ settings: JSON.stringify({ spaceByResource: {}, defaultSpaceId: spaceA }) }).where('id', '=', w.b.webhookSource.id).execute();
     for (const body of [direct, event()]) {
       const before = withoutOrganisation(await dumpStore(w.h), w.b.organisationId);
       const res = await post(`/v1/sources/${w.b.webhookSource.id}/bookings`, body, { 'lockstep-signature': signatureHeader(w.b.webhookSource.secret, now(), body) });
@@ -367,7 +340,8 @@ describe.each(storeKinds)('tenant isolation on %s', (kind) => {
       expect(storeDiff(before, withoutOrganisation(await dumpStore(w.h), w.b.organisationId))).toEqual([]);
       expect(leaksOfA(res.text, body + spaceA)).toEqual([]); // B's own settings may be echoed
     }
-    await callRaw(w.h, 'PATCH', `/v1/sources/${w.b.webhookSource.id}`, { key: w.b.keys['team-admin'], body: { settings: { defaultSpaceId: w.b.byCollection.spaces } } });
+    const restored = await callRaw(w.h, 'PATCH', `/v1/sources/${w.b.webhookSource.id}`, { key: w.b.keys['team-admin'], body: { settings: { defaultSpaceId: w.b.byCollection.spaces } } });
+    expect(restored.status, restored.text).toBe(200);
 
     // Control: the same delivery signed with A's own secret is accepted (so the 401s were the secret).
     const own = event();

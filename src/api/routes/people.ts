@@ -179,10 +179,13 @@ export const peopleRoutes: RouteModule = (api, app) => {
   api.delete('/v1/companies/:id/members/:personId', { schema: { tags: ['companies'], security: bearer, params: memberParams, summary: 'Remove a member; access from company subscriptions is revoked' } }, async (req) => {
     requireRole(req.principal, 'team-admin');
     const company = await loadCompany(req.principal, req.params.id);
+    // The person is checked like on PUT: another organisation's person id is a 404, and writes nothing.
+    const person = await loadPerson(req.principal, req.params.personId);
+    if (person.organisationId !== company.organisationId) throw badRequest('personId', 'person belongs to another organisation');
     await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('companyMembers').where('companyId', '=', company.id).where('personId', '=', req.params.personId).execute();
-      await writeAudit(trx, { organisationId: company.organisationId, actor: req.principal.keyId, action: 'company.member-removed', subjectType: 'company', subjectId: company.id, details: { personId: req.params.personId } });
-      await app.changes.people(company.organisationId, [req.params.personId], trx);
+      await trx.deleteFrom('companyMembers').where('companyId', '=', company.id).where('personId', '=', person.id).execute();
+      await writeAudit(trx, { organisationId: company.organisationId, actor: req.principal.keyId, action: 'company.member-removed', subjectType: 'company', subjectId: company.id, details: { personId: person.id } });
+      await app.changes.people(company.organisationId, [person.id], trx);
     });
     app.engine.wake();
     return companyView(company);

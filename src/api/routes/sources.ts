@@ -42,6 +42,18 @@ function parseSettings(kind: SourceKind, settings: unknown): Record<string, unkn
   throw new ApiError(400, 'validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
+/** Every space id a source's settings name, with where (for the error message). */
+function namedSpaces(settings: Record<string, unknown>): { path: string; id: string }[] {
+  const out: { path: string; id: string }[] = [];
+  for (const [key, value] of Object.entries(settings)) {
+    if ((key === 'spaceId' || key === 'defaultSpaceId') && typeof value === 'string') out.push({ path: `settings.${key}`, id: value });
+    if (key.startsWith('spaceBy') && value && typeof value === 'object') {
+      for (const [k, id] of Object.entries(value as Record<string, unknown>)) if (typeof id === 'string') out.push({ path: `settings.${key}.${k}`, id });
+    }
+  }
+  return out;
+}
+
 const newSecret = () => `lss_${randomBytes(24).toString('base64url')}`;
 
 export const sourceView = (s: Row<'bookingSources'>, extra: { secret?: string } = {}) => ({
@@ -60,6 +72,19 @@ export const sourceView = (s: Row<'bookingSources'>, extra: { secret?: string } 
 
 export const sourceRoutes: RouteModule = (api, app) => {
   const db = app.store.db;
+
+  /** A source may only book the organisation's own spaces: refuse any other id before saving. */
+  const checkSpaces = async (organisationId: string, settings: Record<string, unknown>) => {
+    const named = namedSpaces(settings);
+    if (named.length === 0) return;
+    const ids = [...new Set(named.map((n) => n.id))];
+    const found = new Set((await db.selectFrom('spaces').select('id').where('organisationId', '=', organisationId).where('id', 'in', ids).execute()).map((r) => r.id));
+    const missing = named.filter((n) => !found.has(n.id));
+    if (missing.length) {
+      const issues = missing.map((m) => ({ path: m.path, message: `space ${m.id} does not exist in this organisation (GET /v1/spaces lists yours)` }));
+      throw new ApiError(400, 'validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+    }
+  };
 
   api.get('/v1/sources', { schema: { tags: ['sources'], security: bearer, querystring: listQuery, summary: 'Booking sources of the organisation' } }, async (req) => {
     requireRole(req.principal, 'team-admin');
@@ -84,6 +109,7 @@ export const sourceRoutes: RouteModule = (api, app) => {
     const b = req.body;
     const organisationId = await organisationForWrite(db, req.principal, b.organisationId);
     const settings = parseSettings(b.kind, b.settings);
+    await checkSpaces(organisationId, settings);
     const signed = signedKinds.includes(b.kind);
     const secret = signed ? (b.secret ?? newSecret()) : undefined;
     const now = Date.now();
@@ -111,6 +137,7 @@ export const sourceRoutes: RouteModule = (api, app) => {
     const before = await findOwned(db, 'bookingSources', req.principal, req.params.id, 'source');
     const b = req.body;
     const settings = b.settings === undefined ? JSON.parse(before.settings) : parseSettings(before.kind, b.settings);
+    if (b.settings !== undefined) await checkSpaces(before.organisationId, settings);
     const secret = b.rotateSecret && before.secretSealed !== null ? newSecret() : undefined;
     const row: Row<'bookingSources'> = {
       ...before,
