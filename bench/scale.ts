@@ -152,7 +152,7 @@ function freePort(): Promise<number> {
 
 function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string>, port: number): Promise<Proc> {
   // The compiled CLI (main() builds it first), as a deployment runs it.
-  const child = spawn(process.execPath, ['bin/lockstep.js', 'start', '--role', role, '--port', String(port)], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), 'bin/lockstep.js', 'start', '--role', role, '--port', String(port)], {
     cwd: root,
     env: { ...process.env, ...env, LOCKSTEP_LOG_LEVEL: role === 'worker' ? 'info' : 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
