@@ -75,8 +75,17 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
   };
 }
 
+/** Connections per process (LOCKSTEP_PG_POOL_SIZE, default 10); budget it in PostgreSQL's max_connections. */
+function poolSize(): number {
+  const raw = process.env.LOCKSTEP_PG_POOL_SIZE;
+  if (raw === undefined || raw === '') return 10;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`LOCKSTEP_PG_POOL_SIZE must be a whole number from 1 to 1000, got "${raw}"`);
+  return n;
+}
+
 function openPostgres(url: string): Store {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize() });
   // An idle connection that PostgreSQL closes (restart, failover, an admin terminating it) is reported
   // here; without a listener node-postgres would crash the process. The pool drops that client and
   // the next query opens a fresh one, so a warning is all it needs.
