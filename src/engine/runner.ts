@@ -71,6 +71,7 @@ export class SyncEngine {
   private timer: NodeJS.Timeout | null = null;
   private driftTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
+  private integrationList: { at: number; rows: { id: string; pausedUntil: number | null }[] } | null = null;
   /** Items this worker is syncing now, whose claims it keeps renewing. */
   private readonly claimed = new Map<string, WorkItem>();
   private idleWaiters: (() => void)[] = [];
@@ -186,11 +187,7 @@ export class SyncEngine {
         this.pumpAgain = false;
         if (!this.running) return;
         const now = this.opts.now();
-        const integrations = await this.opts.db
-          .selectFrom('integrations')
-          .select(['id', 'pausedUntil'])
-          .where('status', '!=', 'disconnected')
-          .execute();
+        const integrations = await this.liveIntegrations(now);
         for (const integ of integrations) {
           if (integ.pausedUntil && integ.pausedUntil > now) continue;
           const free = this.opts.laneSize - (this.inflight.get(integ.id) ?? 0);
@@ -206,9 +203,28 @@ export class SyncEngine {
     if (this.totalInflight() === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  /**
+   * The integrations to claim for, re-read at most every half second: under load the pump runs after
+   * every finished sync, and the claim query itself skips paused and disconnected integrations, so a
+   * slightly old list only costs an empty claim (or, for a second integration added, half a second).
+   */
+  private async liveIntegrations(now: number): Promise<{ id: string; pausedUntil: number | null }[]> {
+    const cached = this.integrationList;
+    if (cached && cached.rows.length > 0 && now - cached.at < 500) return cached.rows;
+    const rows = await this.opts.db.selectFrom('integrations').select(['id', 'pausedUntil']).where('status', '!=', 'disconnected').execute();
+    this.integrationList = { at: now, rows };
+    return rows;
+  }
+
   private scheduleNext(): void {
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
+    if (this.totalInflight() > 0) {
+      // Every sync that finishes pumps again; the timer only guards against a missed wake-up.
+      this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
+      this.timer.unref();
+      return;
+    }
     void this.opts.queue.nextDueAt().then((next) => {
       if (!this.running) return;
       const delay = next === null ? this.opts.pollMs : Math.max(5, Math.min(this.opts.pollMs, next - this.opts.now()));
