@@ -35,8 +35,9 @@ interface CrashPlan {
   kills: number;
   people: number;
   initialBookings: number;
-  /** Booking operations per cycle, while the worker runs and while it is dead. */
+  /** Booking operations per cycle while the worker runs, and before it starts (no worker running). */
   opsPerCycle: [number, number];
+  deadOps: [number, number];
   /** Kill after this many provider requests (or, in other cycles, this many ms after start). */
   killAfterRequests: [number, number];
   killAfterMs: [number, number];
@@ -49,6 +50,7 @@ const ciPlan: CrashPlan = {
   people: 16,
   initialBookings: 16,
   opsPerCycle: [1, 3],
+  deadOps: [0, 1],
   killAfterRequests: [1, 40],
   killAfterMs: [0, 1_200],
   latencyMs: [5, 30],
@@ -60,9 +62,11 @@ const soakPlan: CrashPlan = {
   kills: 150,
   people: 40,
   initialBookings: 60,
-  opsPerCycle: [0, 6],
-  killAfterRequests: [1, 120],
-  killAfterMs: [0, 3_000],
+  // Enough new work each cycle that most kills still land mid-sync on a venue this size.
+  opsPerCycle: [2, 8],
+  deadOps: [0, 3],
+  killAfterRequests: [1, 50],
+  killAfterMs: [0, 1_500],
   testTimeoutMs: 40 * 60_000,
 };
 
@@ -228,7 +232,7 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
             for (let cycle = 1; cycle <= plan.kills; cycle++) {
               // Some changes land while no worker runs at all (through the other instance) …
               work.use(admin);
-              await ops(kr, kr.int(0, 1), [0, 20]);
+              await ops(kr, kr.int(...plan.deadOps), [0, 20]);
               const base = requests();
               running = await startLockstep(env);
               alive = true;

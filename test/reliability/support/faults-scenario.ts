@@ -137,22 +137,25 @@ export function describeFaultScenario(kind: ReliabilityKind, file: string, store
                 if (faulting && !chaos!.isDown()) chaos!.burst429(cr.int(...plan.burstSize), 1);
               }
             })();
-            const downAt = Math.floor(plan.operations * (0.2 + 0.4 * cr.next()));
+            // The outage comes in the middle (the provider is back while faults go on), or at the end:
+            // it is over only when the faults stop, with everything since it began still to do.
+            const outageLast = cr.chance(0.5);
+            const downAt = Math.floor(plan.operations * (outageLast ? 0.7 + 0.25 * cr.next() : 0.2 + 0.4 * cr.next()));
             const downMode: DownMode = cr.pick(['refused', 'all-503']);
             let outage: Promise<void> = Promise.resolve();
             for (let i = 0; i < plan.operations; i++) {
               if (i === downAt) {
                 await chaos.down(downMode);
-                outage = sleep(plan.downMs).then(() => chaos!.up());
+                outage = sleep(plan.downMs).then(() => (outageLast ? undefined : chaos!.up()));
               }
               await work.step();
               await sleep(cr.int(...plan.pauseMs));
             }
             await outage;
-            await sleep(plan.tailMs);
+            if (!outageLast) await sleep(plan.tailMs);
             faulting = false;
             await bursts;
-            await chaos.calm();
+            await chaos.calm(); // also ends an outage that lasted until now
             const faultsOffAt = Date.now();
 
             // Faults off: it all converges, and the provider holds exactly what is desired.
@@ -182,7 +185,7 @@ export function describeFaultScenario(kind: ReliabilityKind, file: string, store
             console.log(
               `[reliability] faults ${kind}/${store}: ${JSON.stringify(work.counts)} on ${plan.people} people; ` +
                 `${provider.running.requestCount() - requestsBefore} provider requests under faults and after; injected ${JSON.stringify(s)}; failed syncs seen ${JSON.stringify(seen)}; ` +
-                `outage ${downMode} ${plan.downMs} ms; converged ${convergedInMs} ms after the faults stopped; ` +
+                `outage ${downMode} ${s.downMs} ms ${outageLast ? 'until the faults stopped' : 'mid-run'}; converged ${convergedInMs} ms after the faults stopped; ` +
                 `${inv.grants.length} grants${inv.users ? ` on ${inv.users.length} users` : ''} exactly as desired; ${pinsChecked} PIN checks; total ${Date.now() - started} ms`,
             );
           }),
