@@ -1,7 +1,7 @@
 /**
  * The HTTP API: Fastify with zod validation, OpenAPI at /openapi.json, Bearer API keys.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.js';
@@ -27,12 +27,16 @@ import { urlKeyRoutes, urlKeyPublicRoutes } from './routes/url-keys.js';
 import { sourceDeliveryRoutes } from './routes/source-deliveries.js';
 import { registerWeb } from '../web/index.js';
 import { overLimit, tooMany } from './limits.js';
+import { refuseNul } from './text-input.js';
 
 /** Counts a request with an unknown API key against its address; past the limit it gets a 429, not a 401. */
 export async function refuseGuesser(app: App, ip: string): Promise<void> {
   const wait = await overLimit(app, `auth-fail:${ip}`, app.limits.failedAuth);
   if (wait !== null) throw tooMany(wait, `too many requests with unknown API keys from this address (at most ${app.limits.failedAuth.limit} a minute)`);
 }
+
+/** Longest path segment routed (ids are far shorter; URL-key tokens are about 80 characters). */
+const MAX_PATH_PARAM = 500;
 
 const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
 
@@ -42,6 +46,15 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
     logger: opts.logger ?? false,
     // Behind a load balancer, client addresses (brute-force limits) come from X-Forwarded-For.
     trustProxy: opts.trustProxy ?? false,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM },
+    // Errors the router answers before any route runs get the API's error shape too (and never echo
+    // the URL: a /k/ link is a credential).
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply
+        .status(tooLong ? 414 : 400)
+        .send({ error: tooLong ? 'uri_too_long' : 'bad_request', message: tooLong ? `a path segment is longer than ${MAX_PATH_PARAM} characters; no id is that long` : 'the URL is not valid (a malformed %-escape?)' });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
@@ -63,6 +76,8 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
 
   await server.register(async (scoped) => {
     scoped.addHook('onRequest', authenticate(app.store.db, app.secrets, (req) => refuseGuesser(app, req.ip)));
+    // Before validation: a NUL anywhere in the request is a 400 naming the field (see text-input.ts).
+    scoped.addHook('preValidation', async (req) => refuseNul({ params: req.params, query: req.query, body: req.body }));
     for (const mod of routeModules) mod(scoped as unknown as Api, app);
   });
   // URL keys (/k/:token): the signed token is the credential, so no API key.

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
 import { parseInstant, TimeInputError } from '../domain/time.js';
+import { ownValue } from '../api/text-input.js';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from '../providers/webhook/signing.js';
 import type { SourceBooking } from './ingest.js';
 import { ApiError } from '../api/errors.js';
@@ -127,7 +128,7 @@ async function applyContract(app: App, source: Row<'bookingSources'>, b: z.infer
   const settings = sourceSettings.webhook.parse(JSON.parse(source.settings));
   const key = `webhook:${source.id}`;
   if (b.resource !== undefined && b.spaceId !== undefined) throw invalid('resource', 'send resource or spaceId, not both');
-  const mapped = b.spaceId ?? (b.resource !== undefined ? settings.spaceByResource[b.resource] : undefined) ?? (b.resource === undefined ? settings.defaultSpaceId : undefined);
+  const mapped = b.spaceId ?? ownValue(settings.spaceByResource, b.resource) ?? (b.resource === undefined ? settings.defaultSpaceId : undefined);
 
   if (b.event === 'booking.cancelled') {
     // Cancels what exists, or remembers the cancellation for a booking not seen yet; never needs a mapping.

@@ -38,6 +38,7 @@ import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
 import type { SourceBooking, SourcePerson } from './ingest.js';
 import { parseInstant, TimeInputError } from '../domain/time.js';
+import { ownValue } from '../api/text-input.js';
 import { sourceSettings, type SourceSettings } from './kinds.js';
 import {
   applyDelivery,
@@ -153,9 +154,9 @@ function mappedSpace(settings: SourceSettings<'calcom'>, payload: Json): string 
   const slug = str(payload.type);
   const location = str(payload.location);
   return (
-    (idKey && settings.spaceByEventType[idKey]) ||
-    (slug && settings.spaceByEventType[slug]) ||
-    (location && settings.spaceByLocation[location]) ||
+    ownValue(settings.spaceByEventType, idKey) ||
+    ownValue(settings.spaceByEventType, slug) ||
+    ownValue(settings.spaceByLocation, location) ||
     settings.defaultSpaceId ||
     null
   );

@@ -9,6 +9,7 @@
 import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
 import { ApiError } from '../api/errors.js';
+import { findNul } from '../api/text-input.js';
 import { ingestSourceBooking, SourceBookingError, type IngestOutcome, type SourceBooking } from './ingest.js';
 import type { SourceKind } from './kinds.js';
 
@@ -116,9 +117,13 @@ export async function recorded(app: App, sourceId: string, run: () => Promise<De
 
 /** JSON.parse that reports a 400 naming the body instead of throwing a SyntaxError. */
 export function parseJsonBody(raw: string): unknown {
+  let body: unknown;
   try {
-    return JSON.parse(raw);
+    body = JSON.parse(raw);
   } catch (err) {
     throw invalid('body', `is not valid JSON (${(err as Error).message}); send the event as application/json`);
   }
+  const nul = findNul(body, 'body');
+  if (nul) throw invalid(nul, 'must not contain the NUL character (U+0000)');
+  return body;
 }

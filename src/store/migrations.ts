@@ -561,7 +561,7 @@ const icalFeeds: Migration = {
  *   scans, URL-key openings), so a guesser gains nothing by spreading over API nodes.
  * - `integrations.rate_limit_per_minute`: the admin's override of the provider's default pace.
  */
-const scaleOut: Migration = {
+const scaleOut = (dialect: StoreDialect): Migration => ({
   async up(db: AnyDb) {
     await db.schema
       .createTable('rate_buckets')
@@ -578,8 +578,11 @@ const scaleOut: Migration = {
       .execute();
     await db.schema.createIndex('rate_counters_window').on('rate_counters').column('window_start').execute();
     await db.schema.alterTable('integrations').addColumn('rate_limit_per_minute', 'integer').execute();
+    // A source may deliver version 2147483647; an API edit after it stores version + 1. SQLite's
+    // integer is 64-bit already; PostgreSQL's is 32-bit.
+    if (dialect === 'postgres') await sql`alter table bookings alter column source_version type bigint`.execute(db);
   },
-};
+});
 
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
@@ -593,7 +596,7 @@ class StaticMigrations implements MigrationProvider {
       '0006_integration_api': integrationApi,
       '0007_visits': visits,
       '0008_triggers': triggers,
-      '0009_scale_out': scaleOut,
+      '0009_scale_out': scaleOut(this.dialect),
     };
   }
 }

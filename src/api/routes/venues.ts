@@ -161,6 +161,8 @@ export const venueRoutes: RouteModule = (api, app) => {
     if (booking) throw conflict(`space ${space.id} has bookings (e.g. ${booking.id}); it is kept for their history`);
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom('spaces').where('id', '=', space.id).execute();
+      // Trigger rules name their scope without a foreign key (a space or an integration): remove by hand.
+      await trx.deleteFrom('triggerRules').where('scopeType', '=', 'space').where('scopeId', '=', space.id).execute();
       await writeAudit(trx, { organisationId: space.organisationId, actor: req.principal.keyId, action: 'space.deleted', subjectType: 'space', subjectId: space.id });
       await app.changes.organisation(space.organisationId, trx);
     });
