@@ -89,6 +89,10 @@ function loginPage(csrf: string, opts: { error?: string; next?: string } = {}): 
 }
 
 export async function registerWeb(web: Api, server: Api, app: App): Promise<void> {
+  // HTML pages, not API: keep them out of /openapi.json.
+  web.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await web.register(cookie, { secret: cookieSecret(app.secrets) });
   await web.register(formbody, { bodyLimit: 64 * 1024 });
 
