@@ -81,9 +81,16 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
     for (const mod of routeModules) mod(scoped as unknown as Api, app);
   });
   // URL keys (/k/:token): the signed token is the credential, so no API key.
-  await server.register(async (open) => urlKeyPublicRoutes(open as unknown as Api, app));
-  // Booking sources (Cal.com, signed webhook) push here: authenticated by their HMAC, with a raw-body parser of their own.
-  await server.register(async (signed) => sourceDeliveryRoutes(signed as unknown as Api, app));
+  await server.register(async (open) => {
+    open.addHook('preValidation', async (req) => refuseNul({ params: req.params }));
+    await urlKeyPublicRoutes(open as unknown as Api, app);
+  });
+  // Booking sources (Cal.com, signed webhook) push here: authenticated by their HMAC, with a raw-body
+  // parser of their own (bodies are checked for NUL once parsed, in src/sources/delivery.ts).
+  await server.register(async (signed) => {
+    signed.addHook('preValidation', async (req) => refuseNul({ params: req.params }));
+    await sourceDeliveryRoutes(signed as unknown as Api, app);
+  });
   // The admin console and guest portal: server-rendered pages that call the API above in-process.
   await server.register(async (web) => registerWeb(web as unknown as Api, server as unknown as Api, app));
   return server;

@@ -38,6 +38,28 @@ describe.each(storeKinds)('edge inputs on %s', (kind) => {
     expect(await count('auditLog')).toBe(audit);
   });
 
+  it('a NUL character in the path of a webhook or URL-key route is a 400 too (those routes take no API key)', async () => {
+    for (const path of ['/v1/sources/src_x%00/bookings', '/v1/sources/%00/calcom', '/k/abc%00def']) {
+      const res = await raw('POST', path, '{}');
+      expect(res.status, path).toBe(400);
+      expect(res.body.issues[0].path).toMatch(/^params\./);
+    }
+  });
+
+  it('an invitee who becomes the organiser is no longer an invitee of the booking', async () => {
+    const space = await h.space();
+    const people = [];
+    for (const n of ['Ada', 'Bob', 'Cy']) people.push((await h.call('POST', '/v1/people', { name: n, email: `${n.toLowerCase()}@example.com` }, h.keys.admin)).body.id as string);
+    const [a, b, c] = people as [string, string, string];
+    const booking = (await h.call('POST', '/v1/bookings', { spaceId: space, organiserId: a, inviteeIds: [b, c], start: hoursFromNow(2), end: hoursFromNow(3) }, h.keys.admin)).body;
+    const patched = await h.call('PATCH', `/v1/bookings/${booking.id}`, { organiserId: b }, h.keys.admin);
+    expect(patched.status).toBe(200);
+    expect(patched.body.organiserId).toBe(b);
+    expect(patched.body.inviteeIds).toEqual([c]);
+    const rows = await h.app.store.db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', booking.id).execute();
+    expect(rows.map((r) => r.personId)).toEqual([c]);
+  });
+
   it('an over-long path segment gets the API error shape without echoing the URL', async () => {
     const res = await raw('PATCH', `/v1/plans/${'a'.repeat(600)}`, '{}');
     expect(res.status).toBe(414);

@@ -186,9 +186,10 @@ export const bookingRoutes: RouteModule = (api, app) => {
     const updated = await db.transaction().execute(async (trx) => {
       const organiserId = body.organiserId ? (await personInOrg(trx, organisationId, body.organiserId, 'organiserId')).id : before.organiserId;
       const oldInvitees = (await trx.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', before.id).execute()).map((r) => r.personId);
-      let invitees = oldInvitees;
-      if (body.inviteeIds !== undefined || body.invitees !== undefined) {
-        invitees = (await resolveInvitees(trx, organisationId, body.inviteeIds ?? [], body.invitees ?? [])).filter((p) => p !== organiserId);
+      // The organiser is never their own invitee: not when the invitees change, nor when an invitee
+      // becomes the organiser and the invitees are kept.
+      const invitees = body.inviteeIds !== undefined || body.invitees !== undefined ? (await resolveInvitees(trx, organisationId, body.inviteeIds ?? [], body.invitees ?? [])).filter((p) => p !== organiserId) : oldInvitees.filter((p) => p !== organiserId);
+      if (invitees.length !== oldInvitees.length || invitees.some((p, i) => p !== oldInvitees[i])) {
         await trx.deleteFrom('bookingInvitees').where('bookingId', '=', before.id).execute();
         if (invitees.length) await trx.insertInto('bookingInvitees').values(invitees.map((personId) => ({ bookingId: before.id, personId }))).execute();
       }
