@@ -15,7 +15,6 @@ import { secretKey } from '../support/harness.js';
 import { describeRequest, describeResponse, errorShapeProblems, namesIn, segment, send, type HttpRequest, type HttpResponse } from './http.js';
 import { garbageText, hostile, nearValid, requiredAt, valid, windowArb, type Json, type Mutation, type Operation } from './schema.js';
 import { describeDiff, diff, snapshot, stored, violations, type TableDiff } from './store-state.js';
-import { avoid } from './known-bugs.js';
 import { coherentTimes, garbageId, victimKindFor, type KeyName, type World } from './world.js';
 
 /** GET /openapi.json of a Lockstep built just for this (the document does not depend on the store). */
@@ -107,8 +106,7 @@ export async function materialise(w: World, op: Operation, spec: RequestSpec): P
   for (const p of op.params.filter((x) => x.in === 'path')) {
     const choice = spec.params[p.name];
     const vk = victimKindFor(op.template, p.name);
-    let value = choice.real && vk ? await w.victim(vk, choice.variant, { method: op.method, template: op.template, resolved }) : choice.garbage;
-    if (/^\/v1\/sources\/\{id\}\/(calcom|bookings)$/.test(op.template) && avoid('postgres-nul-in-webhook-path', w.kind)) value = value.replace(/\u0000/g, '');
+    const value = choice.real && vk ? await w.victim(vk, choice.variant, { method: op.method, template: op.template, resolved }) : choice.garbage;
     resolved[p.name] = value;
     url = url.replace(`{${p.name}}`, segment(value));
   }
@@ -182,7 +180,10 @@ export async function exercise(
   const problems: string[] = [];
   count(op.id, String(res.status));
 
-  if (res.status >= 500) problems.push(`a ${res.status}: bad input must never be our fault`);
+  if (res.status >= 500) {
+    const wrote = withoutAccounting(d);
+    problems.push(`a ${res.status}: bad input must never be our fault${wrote.length ? `, and it wrote (a partial write):\n${describeDiff(wrote)}` : ' (it wrote nothing)'}`);
+  }
   else if (res.status >= 400) {
     const html = /text\/html/.test(res.contentType);
     if (!(html && opts.htmlRefusals)) problems.push(...errorShapeProblems(res, { names: prepared.names, mutated: prepared.mutated, requireMutatedNamed: prepared.requireMutatedNamed }));

@@ -4,7 +4,7 @@
  *   FUZZ_SEED=<int>        base seed (default 20261201); each property derives its own from it and its name
  *   FUZZ_RUNS=<int>        runs per property on SQLite (default: see each file); PostgreSQL gets a quarter
  *   FUZZ_PG_RUNS=<int>     runs per property on PostgreSQL (overrides the quarter)
- *   FUZZ_KNOWN_BUGS=1      also generate the inputs of the bugs listed in known-bugs.ts (they fail today)
+ *   FUZZ_KNOWN_BUGS=1      also generate the inputs of the open bugs in known-bugs.ts and run their reproductions (they fail)
  *   FUZZ_NO_SHRINK=1       report the first failure as generated, without shrinking it
  *   FUZZ_DEBUG=1           print every refused valid body and the store's table sizes (tuning the generators)
  *

@@ -22,7 +22,7 @@ import { storeKinds } from '../support/stores.js';
 import { signatureHeader } from '../../src/providers/webhook/signing.js';
 import { calSign, created } from '../sources/calcom-payloads.js';
 import { assertProperty, numRuns } from './config.js';
-import { avoid } from './known-bugs.js';
+import { avoid, webhookExamples } from './known-bugs.js';
 import { exercise, liveOpenApiDocument, tally, type Verdict } from './api-property.js';
 import { describeDiff, type TableDiff } from './store-state.js';
 import { email, garbageText, hostile, instantIso, nearValid, requiredAt, valid, windowArb, writeOperations, type Json, type Mutation, type Operation } from './schema.js';
@@ -72,7 +72,7 @@ describe.each(storeKinds)('inbound webhooks under fuzzed input (%s)', (kind) => 
   const calcomEnvelope = (good: boolean) =>
     fc
       .record({
-        trigger: good ? fc.constantFrom(...CAL_TRIGGERS) : fc.constantFrom(...CAL_TRIGGERS, 'BOOKING_EXPLODED', ''),
+        trigger: good ? fc.constantFrom(...CAL_TRIGGERS) : fc.constantFrom(...CAL_TRIGGERS, 'BOOKING_EXPLODED', '', 'toString', 'constructor', '__proto__'),
         uid: externalId,
         win: windowArb,
         firedAgoSeconds: fc.integer({ min: 0, max: 30 * 86_400 }),
@@ -148,7 +148,13 @@ describe.each(storeKinds)('inbound webhooks under fuzzed input (%s)', (kind) => 
     );
   };
 
-  const rawBody = (b: Body) => (b.kind === 'text' ? b.text : (JSON.stringify(b.value) ?? 'null'));
+  /** Leaves out the trigger names of an open bug (known-bugs.ts 'calcom-inherited-trigger'). */
+  const avoidInheritedTrigger = (value: Json): Json => {
+    const o = value as Record<string, unknown> | null;
+    if (avoid('calcom-inherited-trigger', kind) && o && typeof o === 'object' && !Array.isArray(o) && typeof o.triggerEvent === 'string' && o.triggerEvent in {}) o.triggerEvent = `x${o.triggerEvent}`;
+    return value;
+  };
+  const rawBody = (b: Body) => (b.kind === 'text' ? b.text : (JSON.stringify(avoidInheritedTrigger(b.value)) ?? 'null'));
 
   /** A signed 400 may record exactly one thing: the refusal, as its source's lastError. */
   const onlyLastError = (sourceId: string) => (d: TableDiff[], res: HttpResponse): string[] => {
@@ -232,6 +238,7 @@ describe.each(storeKinds)('inbound webhooks under fuzzed input (%s)', (kind) => 
           await accepted(which, sourceId, v);
         }),
         numRuns(kind, RUNS),
+        webhookExamples(which, kind, 7).map((value) => [{ kind: 'valid', value } as Body, 'lower', 0, 'application/json'] as [Body, string, number, string]),
       );
     }, 600_000);
 
@@ -298,15 +305,16 @@ describe.each(storeKinds)('inbound webhooks under fuzzed input (%s)', (kind) => 
         let id = 'src_doesnotexist';
         if (target === 'other-kind') id = which === 'calcom' ? hook.id : calcom.id;
         if (target === 'ical') id = await w.victim('source', 2, { method: 'POST', template: '/v1/sources/{id}/poll', resolved: {} });
-        // A NUL in the source id (known-bugs.ts 'postgres-nul-in-webhook-path' until fixed).
-        if (target === 'nul') id = avoid('postgres-nul-in-webhook-path', kind) ? `${hook.id}x` : `${hook.id}\u0000`;
+        // A NUL in the source id (a 500 on PostgreSQL until 07644f9).
+        if (target === 'nul') id = `${hook.id}\u0000`;
         const secret = which === 'calcom' ? hook.secret : calcom.secret;
         const headers: Record<string, string> = which === 'calcom' ? { 'x-cal-signature-256': calSign(secret, raw) } : { 'lockstep-signature': signatureHeader(secret, Math.floor(Date.now() / 1000), raw) };
         await exercise(
           w,
           op,
           { req: { method: 'POST', url: `/v1/sources/${encodeURIComponent(id)}/${which}`, headers: { 'content-type': 'application/json', ...headers }, body: raw }, names: names(body) },
-          { expectStatus: (s) => (s === 404 ? null : `delivery to a ${target} source must be a 404, not ${s}`) },
+          // A NUL in the id may also be refused as such (400 naming params.id).
+          { expectStatus: (s) => (s === 404 || (target === 'nul' && s === 400) ? null : `delivery to a ${target} source must be a 404, not ${s}`) },
         );
       }),
       numRuns(kind, RUNS, 0.25),
