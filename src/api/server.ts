@@ -27,7 +27,7 @@ import { urlKeyRoutes, urlKeyPublicRoutes } from './routes/url-keys.js';
 import { sourceDeliveryRoutes } from './routes/source-deliveries.js';
 import { registerWeb } from '../web/index.js';
 import { overLimit, tooMany } from './limits.js';
-import { refuseNul } from './text-input.js';
+import { parseJsonRequest, refuseNul } from './text-input.js';
 
 /** Counts a request with an unknown API key against its address; past the limit it gets a 429, not a 401. */
 export async function refuseGuesser(app: App, ip: string): Promise<void> {
@@ -56,6 +56,14 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
         .send({ error: tooLong ? 'uri_too_long' : 'bad_request', message: tooLong ? `a path segment is longer than ${MAX_PATH_PARAM} characters; no id is that long` : 'the URL is not valid (a malformed %-escape?)' });
     },
   }).withTypeProvider<ZodTypeProvider>();
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonRequest(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(server);

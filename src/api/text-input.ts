@@ -1,4 +1,6 @@
 /**
+ * Request text, checked at the edge. JSON bodies are parsed here (clear errors; no prototype keys).
+ *
  * Text the store cannot hold. PostgreSQL text refuses the NUL character (U+0000) outright, so a NUL
  * that reached a query would be a 500 there (and stored silently on SQLite); it never means anything
  * in a name, an id or an e-mail. Requests are checked at the edge, with the field named.
@@ -29,4 +31,32 @@ export function refuseNul(parts: Record<string, unknown>): void {
 /** A mapping's value for `key`, ignoring what objects inherit (`constructor`, `__proto__`, …). */
 export function ownValue<T>(map: Record<string, T>, key: string | undefined): T | undefined {
   return key !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/** The path of the first key that could pollute prototypes when merged (`__proto__`, `constructor.prototype`), or null. */
+function findProtoKey(value: unknown, path: string, depth = 0): string | null {
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (key === '__proto__' || (key === 'constructor' && item !== null && typeof item === 'object' && Object.hasOwn(item, 'prototype'))) return `${path}.${key}`;
+    const found = findProtoKey(item, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+const invalidBody = (path: string, message: string, code = 'validation') => new ApiError(400, code, `${path}: ${message}`, [{ path, message }]);
+
+/** The API's JSON body parser: says what is wrong with a body, and refuses prototype keys. */
+export function parseJsonRequest(text: string): unknown {
+  if (text.trim() === '') throw invalidBody('body', 'is empty JSON; send a JSON object, or no content-type header when there is no body', 'invalid_json');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw invalidBody('body', `is not valid JSON (${(err as Error).message})`, 'invalid_json');
+  }
+  const proto = findProtoKey(body, 'body');
+  if (proto) throw invalidBody(proto === 'body.__proto__' ? 'body' : proto.slice(0, proto.lastIndexOf('.')), `keys named "__proto__" (or "constructor" holding "prototype") are not allowed`);
+  return body;
 }

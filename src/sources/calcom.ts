@@ -182,7 +182,7 @@ async function applyCalcom(app: App, source: Row<'bookingSources'>, body: unknow
   }
   if (trigger === 'PING') return { outcome: 'ping', bookingId: null, note: 'Cal.com test delivery: signature verified' };
   if (ignoredTriggers.has(trigger)) return { outcome: 'ignored', bookingId: null, note: `${trigger} does not change a booking` };
-  if (!(trigger in bookingTriggers)) {
+  if (!Object.hasOwn(bookingTriggers, trigger)) {
     throw invalid('triggerEvent', `unknown Cal.com trigger "${trigger.slice(0, 100)}"; Lockstep handles ${Object.keys(bookingTriggers).join(', ')} (and acknowledges PING and meeting/recording/form triggers)`);
   }
   const payload = body.payload;

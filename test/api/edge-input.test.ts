@@ -60,6 +60,13 @@ describe.each(storeKinds)('edge inputs on %s', (kind) => {
     expect(rows.map((r) => r.personId)).toEqual([c]);
   });
 
+  it('a body with a __proto__ key is refused with a message that says so', async () => {
+    const res = await raw('POST', '/v1/companies', '{"name":"a","__proto__":{"polluted":true}}');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'validation', message: expect.stringMatching(/__proto__/), issues: [{ path: 'body', message: expect.stringMatching(/__proto__/) }] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('an over-long path segment gets the API error shape without echoing the URL', async () => {
     const res = await raw('PATCH', `/v1/plans/${'a'.repeat(600)}`, '{}');
     expect(res.status).toBe(414);
@@ -79,6 +86,12 @@ describe.each(storeKinds)('edge inputs on %s', (kind) => {
       const res = await raw('POST', `/v1/sources/${hook.id}/bookings`, body, { 'lockstep-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body) });
       expect(res.status, `${resource}: ${JSON.stringify(res.body)}`).toBe(400);
       expect(res.body.message).toMatch(/resource/);
+    }
+    for (const triggerEvent of ['toString', 'constructor', 'hasOwnProperty']) {
+      const body = JSON.stringify({ triggerEvent, createdAt: new Date().toISOString(), payload: { uid: `t-${triggerEvent}`, type: 'meeting', startTime: hoursFromNow(2), endTime: hoursFromNow(3), attendees: [{ name: 'Ada', email: 'ada@example.com' }] } });
+      const res = await raw('POST', `/v1/sources/${cal.id}/calcom`, body, { 'x-cal-signature-256': createHmac('sha256', cal.secret).update(body).digest('hex') });
+      expect(res.status, `${triggerEvent}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.message).toMatch(/unknown Cal.com trigger/);
     }
     for (const type of ['constructor', 'toString', 'valueOf']) {
       const body = JSON.stringify({ triggerEvent: 'BOOKING_CREATED', createdAt: new Date().toISOString(), payload: { uid: `u-${type}`, type, startTime: hoursFromNow(2), endTime: hoursFromNow(3), attendees: [{ name: 'Ada', email: 'ada@example.com' }] } });

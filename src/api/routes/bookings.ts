@@ -228,13 +228,14 @@ export const bookingRoutes: RouteModule = (api, app) => {
     const before = await visibleBooking(db, req.principal, req.params.id);
     if (before.status === 'cancelled') return bookingView(db, before);
     const people = [before.organiserId, ...(await db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', before.id).execute()).map((r) => r.personId)];
+    const change = { status: 'cancelled' as const, updatedAt: Date.now(), sourceVersion: before.sourceVersion + 1 };
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('bookings').set({ status: 'cancelled', updatedAt: Date.now(), sourceVersion: before.sourceVersion + 1 }).where('id', '=', before.id).execute();
+      await trx.updateTable('bookings').set(change).where('id', '=', before.id).execute();
       await writeAudit(trx, { organisationId: before.organisationId, actor: req.principal.keyId, action: 'booking.cancelled', subjectType: 'booking', subjectId: before.id });
       await app.changes.people(before.organisationId, people, trx);
     });
     app.engine.wake();
-    return bookingView(db, { ...before, status: 'cancelled' });
+    return bookingView(db, { ...before, ...change });
   };
   api.post('/v1/bookings/:id/cancel', { schema: { tags: ['bookings'], security: bearer, params: idParams, summary: 'Cancel a booking; its access is revoked' } }, cancel);
   api.delete('/v1/bookings/:id', { schema: { tags: ['bookings'], security: bearer, params: idParams, summary: 'Same as cancel: the record is kept for the audit trail' } }, cancel);
