@@ -85,7 +85,9 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
           grantRefs: grants.filter((g) => g.providerRef).map((g) => ({ ref: g.providerRef!, targetRef: g.targetRef })),
         }),
       );
-      await adoptObservation(ctx, personId, user ?? null, grants, observation, note);
+      // One transaction: a crash half-way (a re-hrefed membership's old row dropped, its new row not
+      // yet written) would leave a grant on the provider that Lockstep neither knows nor doubts.
+      await db.transaction().execute((trx) => adoptObservation({ ...ctx, db: trx }, personId, user ?? null, grants, observation, note));
       user = await db
         .selectFrom('providerUsers')
         .selectAll()

@@ -42,12 +42,30 @@ export interface ChaosStats {
   /** Times the provider went down, and for how long in total. */
   outages: number;
   downMs: number;
+  /**
+   * Requests about one provider user (demo user, Gallagher cardholder) that arrived while another
+   * about the same user was still open. One sync of one person makes its calls one after another,
+   * so an overlap means two syncs of the same person ran at once.
+   */
+  overlaps: number;
+  overlapSamples: string[];
+}
+
+/** A write that went through the proxy (kept for failure messages; bodies may hold PINs, tests only). */
+export interface ProxiedWrite {
+  at: number;
+  method: string;
+  path: string;
+  body: string;
+  status: number | null;
 }
 
 export interface ChaosProxy {
   /** Point the integration here instead of at the emulator. */
   url: string;
   stats: ChaosStats;
+  /** Every non-GET request and its answer's status (null: no answer). */
+  writes: ProxiedWrite[];
   /** Random per-request faults from now on (null: none). */
   setMix(mix: FaultMix | null): void;
   /** The next `requests` requests get 429 with Retry-After (the emulator's rule). */
@@ -64,7 +82,9 @@ export interface ChaosProxy {
 export async function startChaosProxy(target: { baseUrl: string; faults: { add(rule: FaultRule): void; clear(): void } }, r: Rng): Promise<ChaosProxy> {
   const upstream = new URL(target.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
-  const stats: ChaosStats = { forwarded: 0, serverError: 0, hang: 0, drop: 0, down503: 0, bursts: 0, burstRequests: 0, outages: 0, downMs: 0 };
+  const stats: ChaosStats = { forwarded: 0, serverError: 0, hang: 0, drop: 0, down503: 0, bursts: 0, burstRequests: 0, outages: 0, downMs: 0, overlaps: 0, overlapSamples: [] };
+  const open = new Map<string, { n: number; what: string; since: number }>();
+  const writes: ProxiedWrite[] = [];
   let mix: FaultMix | null = null;
   let downMode: DownMode | null = null;
   let downSince = 0;
@@ -95,9 +115,32 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
       }
     }
     stats.forwarded++;
+    const subject = /^\/api\/(?:users|cardholders)\/([^/?]+)/.exec(path)?.[1];
+    if (subject) {
+      const o = open.get(subject);
+      const what = `${method} ${path}`;
+      if (o && o.n > 0) {
+        stats.overlaps++;
+        if (stats.overlapSamples.length < 20) stats.overlapSamples.push(`${new Date().toISOString().slice(11, 23)} ${what} while ${o.what} (open ${Date.now() - o.since} ms)`);
+      }
+      open.set(subject, { n: (o?.n ?? 0) + 1, what, since: Date.now() });
+      res.on('close', () => {
+        const cur = open.get(subject);
+        if (cur) cur.n -= 1;
+      });
+    }
+    let write: ProxiedWrite | null = null;
+    if (method !== 'GET' && !path.startsWith('/_emulator/') && writes.length < 50_000) {
+      write = { at: Date.now(), method, path, body: '', status: null };
+      writes.push(write);
+      req.on('data', (c: Buffer) => {
+        if (write!.body.length < 2_000) write!.body += c.toString();
+      });
+    }
     const up = http.request(
       { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: rawUrl, headers: req.headers, agent },
       (upRes) => {
+        if (write) write.status = upRes.statusCode ?? null;
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
@@ -149,6 +192,7 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
   const proxy: ChaosProxy = {
     url: `http://127.0.0.1:${port}`,
     stats,
+    writes,
     setMix(m) {
       mix = m;
     },

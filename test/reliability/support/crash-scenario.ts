@@ -1,7 +1,7 @@
 /**
  * Crash safety, repeatedly: a real Lockstep child process (the CLI's `start`, as test/crash.test.ts
- * runs it) syncs one venue to three providers at once (demo, Gallagher, Nuki emulators in this
- * process, with latency so kills land while calls are in flight), and is killed with SIGKILL at a
+ * runs it) syncs one venue to three providers at once (demo, Gallagher and Nuki emulators in this process,
+ * see `kinds`, with latency so kills land while calls are in flight), and is killed with SIGKILL at a
  * random point — after a random number of provider requests, or a random time after it started —
  * then restarted against the same store, again and again. Bookings keep being created, moved,
  * re-invited and cancelled throughout: through the worker's own API while it runs (a write the kill
@@ -24,6 +24,7 @@ import { createApiKey } from '../../../src/api/auth.js';
 import type { Api } from '../../../src/api/types.js';
 import { secretKey } from '../../support/harness.js';
 import { createTestDatabase, type StoreKind, type TestDatabase } from '../../support/stores.js';
+import { startChaosProxy, type ChaosProxy } from './chaos.js';
 import { VenueModel, Workload, type Caller } from './model.js';
 import { reliabilityProviders, type ReliabilityKind, type ReliabilityProvider } from './providers.js';
 import { SOAK, sleep, withSeed, type Rng } from './random.js';
@@ -49,10 +50,10 @@ const ciPlan: CrashPlan = {
   kills: 20,
   people: 16,
   initialBookings: 16,
-  opsPerCycle: [1, 3],
-  deadOps: [0, 1],
-  killAfterRequests: [1, 40],
-  killAfterMs: [0, 1_200],
+  opsPerCycle: [1, 4],
+  deadOps: [0, 2],
+  killAfterRequests: [1, 25],
+  killAfterMs: [0, 1_000],
   latencyMs: [5, 30],
   testTimeoutMs: 150_000,
 };
@@ -70,6 +71,7 @@ const soakPlan: CrashPlan = {
   testTimeoutMs: 40 * 60_000,
 };
 
+/** Users in access groups (demo), cardholders with memberships that Command Centre re-hrefs (Gallagher), keypad codes on locks (Nuki). */
 const kinds: ReliabilityKind[] = ['demo', 'gallagher', 'nuki'];
 
 interface Child {
@@ -118,6 +120,7 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
       let server: Api | undefined;
       let running: Child | undefined;
       const providers: ReliabilityProvider[] = [];
+      const proxies: ChaosProxy[] = [];
       afterEach(async () => {
         if (running && running.child.exitCode === null && running.child.signalCode === null) {
           running.child.kill('SIGKILL');
@@ -125,12 +128,13 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
         }
         await server?.close();
         await writer?.close();
+        for (const p of proxies.splice(0)) await p.close();
         for (const p of providers.splice(0)) await p.close();
         await db?.drop();
       });
 
       it(
-        `kill -9 at ${plan.kills} random points of a sync while bookings keep changing; after the last restart three providers hold exactly the desired state`,
+        `kill -9 at ${plan.kills} random points of a sync while bookings keep changing; after the last restart every provider holds exactly the desired state`,
         () =>
           withSeed(`crash ${store}`, file, async (r) => {
             const started = Date.now();
@@ -190,7 +194,10 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
             const loc = await must(admin, 'POST', '/v1/locations', { name: 'HQ', timeZone: 'Europe/Paris' });
             const integrations: { id: string; provider: ReliabilityProvider }[] = [];
             for (const p of providers) {
-              const integ = await must(asPlatform, 'POST', '/v1/integrations', { organisationId: org.id, kind: p.kind, name: p.kind, baseUrl: p.running.baseUrl, credentials: p.running.credentials });
+              // A pass-through proxy (no faults) that notices two syncs of one person at once.
+              const proxy = await startChaosProxy(p.running, r.fork(`proxy ${p.kind}`));
+              proxies.push(proxy);
+              const integ = await must(asPlatform, 'POST', '/v1/integrations', { organisationId: org.id, kind: p.kind, name: p.kind, baseUrl: proxy.url, credentials: p.running.credentials });
               integrations.push({ id: integ.id, provider: p });
             }
             const model = new VenueModel();
@@ -225,6 +232,7 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
               }
             };
 
+            const killTimes: number[] = [];
             let killedMidSync = 0;
             let killedInDoubt = 0;
             const cycles: string[] = [];
@@ -255,6 +263,7 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
                 await sleep(limit);
               }
               alive = false;
+              killTimes.push(Date.now());
               running.child.kill('SIGKILL');
               await running.exited;
               const at = await inFlight();
@@ -283,10 +292,26 @@ export function describeCrashScenario(store: StoreKind, file: string): void {
             };
             await settle(model, integrations.map((i) => i.id), idle);
             const settledAt = Date.now();
+            // One person is never synced by two runs at once (each sync's calls come one after another).
+            for (const [i, p] of proxies.entries()) expect(p.stats.overlaps, `${providers[i].kind}: requests about one user overlapping: ${p.stats.overlapSamples.join('; ')}`).toBe(0);
             const convergedInMs = settledAt - finalStart;
             const summary: string[] = [];
-            for (const { id, provider } of integrations) {
-              const inv = await expectExactlyDesired({ provider, model, integrationId: id, db: w.store.db });
+            for (const [i, { id, provider }] of integrations.entries()) {
+              let inv;
+              try {
+                inv = await expectExactlyDesired({ provider, model, integrationId: id, db: w.store.db });
+              } catch (err) {
+                // Which cardholder/user was wrong: show every write to it, and when the worker was killed.
+                const m = /\((per_[a-z0-9]+)\)/.exec((err as Error).message);
+                const user = m ? (await provider.inventory()).users?.find((u) => u.key === `lockstep-${m[1]}`) : undefined;
+                const userPath = user ? new URL(user.ref, 'http://x').pathname.replace(/^\/api\/users\//, '/api/users/') : null;
+                const userId = user?.ref.split('/').pop();
+                const history = proxies[i].writes
+                  .filter((x) => userId && (x.path.includes(`/${userId}`) || x.body.includes(`lockstep-${m![1]}`)))
+                  .map((x) => `${new Date(x.at).toISOString().slice(11, 23)} ${x.method} ${x.path} → ${x.status ?? 'no answer'} ${x.body.replace(/"usercode":"\d+"/, '"usercode":"***"').slice(0, 400)}`);
+                (err as Error).message += `\n  writes to ${userPath ?? '?'}:\n    ${history.join('\n    ')}\n  kills at: ${killTimes.map((t) => new Date(t).toISOString().slice(11, 23)).join(' ')}`;
+                throw err;
+              }
               summary.push(`${provider.kind}: ${inv.grants.length} grants${inv.users ? ` on ${inv.users.length} users` : ''}`);
               const status = (await must(asPlatform, 'GET', `/v1/integrations/${id}/status`)) as { grants: number; providerUsers: number };
               expect(status.grants, `${provider.kind}: status grants`).toBe(inv.grants.length);

@@ -36,6 +36,24 @@ export interface ExactOptions {
   strangers?: Map<string, HeldAccess[]>;
 }
 
+/** For a failure message: what Lockstep's books and audit log say about this person, and what the provider holds. */
+async function diagnose(db: Kysely<Database>, integrationId: string, personId: string, inv: Inventory): Promise<string> {
+  const t = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString());
+  const rows = await db.selectFrom('providerGrants').selectAll().where('integrationId', '=', integrationId).where('personId', '=', personId).execute();
+  const audit = await db.selectFrom('auditLog').select(['at', 'action', 'details']).where('subjectId', '=', personId).orderBy('at').execute();
+  const work = await db.selectFrom('syncWork').selectAll().where('integrationId', '=', integrationId).where('personId', '=', personId).execute();
+  return [
+    '',
+    `  Lockstep's grant rows: ${rows.map((g) => `${g.targetRef.split('/').pop()} ${t(g.startsAt)}…${t(g.endsAt)} ${g.state} ref=${g.providerRef?.split('/').slice(-1)[0] ?? '-'}`).join('; ') || '(none)'}`,
+    `  provider: ${inv.grants.filter((g) => g.owner === keyOf(personId)).map((g) => `${g.targetRef.split('/').pop()} ${t(g.from)}…${t(g.until)} ref=${g.ref.split('/').pop()}`).join('; ') || '(none)'}`,
+    `  sync work: ${JSON.stringify(work)}`,
+    `  audit (${integrationId}): ${audit
+      .filter((a) => String(a.details).includes(integrationId))
+      .map((a) => `${new Date(a.at).toISOString().slice(11, 23)} ${a.action} ${String(a.details).replace(/"integrationId":"[^"]*",?/, '').slice(0, 160)}`)
+      .join(' | ')}`,
+  ].join('\n');
+}
+
 /** Asserts the provider holds exactly the model's desired state; returns the inventory it checked. */
 export async function expectExactlyDesired(opts: ExactOptions): Promise<Inventory> {
   const { provider, model, integrationId, db } = opts;
@@ -47,7 +65,8 @@ export async function expectExactlyDesired(opts: ExactOptions): Promise<Inventor
     expectedByKey.set(keyOf(p.id), want);
     // Through the fixture's own view of the provider …
     const held = sortHeld(await provider.running.holdings({ id: p.id, name: p.name, email: p.email }));
-    expect(held, `${provider.kind}: ${p.name} (${p.id}) holds ${describeHeld(held)}, should hold ${describeHeld(want)}`).toEqual(want);
+    const why = JSON.stringify(held) === JSON.stringify(want) ? '' : await diagnose(db, integrationId, p.id, inv);
+    expect(held, `${provider.kind}: ${p.name} (${p.id}) holds ${describeHeld(held)}, should hold ${describeHeld(want)}${why}`).toEqual(want);
     // … and through the whole inventory, so nothing held under another handle slips past.
     expect(sortHeld(heldOf(inv, keyOf(p.id))), `${provider.kind}: inventory for ${p.name}`).toEqual(want);
   }
