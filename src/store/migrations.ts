@@ -584,6 +584,18 @@ const scaleOut = (dialect: StoreDialect): Migration => ({
   },
 });
 
+/**
+ * The claim query asks for one integration's due items in due order. With only the primary key
+ * (integration_id, person_id) and due_at alone to choose from, SQLite took the primary key and
+ * sorted every row of the integration on each claim: 8 ms at 20,000 people, and a claim follows
+ * every finished sync. This index answers it as a range, already in order.
+ */
+const syncWorkClaimIndex: Migration = {
+  async up(db) {
+    await db.schema.createIndex('sync_work_integration_due').on('sync_work').columns(['integration_id', 'due_at']).execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -597,6 +609,7 @@ class StaticMigrations implements MigrationProvider {
       '0007_visits': visits,
       '0008_triggers': triggers,
       '0009_scale_out': scaleOut(this.dialect),
+      '0010_sync_work_claim_index': syncWorkClaimIndex,
     };
   }
 }

@@ -64,6 +64,12 @@ export class WorkQueue {
    */
   async claim(workerId: string, now: number, limit: number, leaseMs: number, integrationId?: string): Promise<WorkItem[]> {
     if (limit <= 0) return [];
+    const { rows } = await this.claimStatement(workerId, now, limit, leaseMs, integrationId).execute(this.db);
+    return rows.map((r) => ({ ...r, dueAt: Number(r.dueAt), claimUntil: Number(r.claimUntil) }));
+  }
+
+  /** The statement `claim` runs; public so a test can check the database answers it from an index. */
+  claimStatement(workerId: string, now: number, limit: number, leaseMs: number, integrationId?: string) {
     const claimUntil = now + leaseMs;
     const forIntegration = integrationId ? sql`and sw.integration_id = ${integrationId}` : sql``;
     const due = sql`
@@ -76,19 +82,16 @@ export class WorkQueue {
         ${forIntegration}
       order by sw.due_at
       limit ${limit}`;
-    const query =
-      this.dialect === 'postgres'
-        ? sql<WorkItem>`
+    return this.dialect === 'postgres'
+      ? sql<WorkItem>`
             update sync_work w set claimed_by = ${workerId}, claim_until = ${claimUntil}
             from (select sw.integration_id, sw.person_id ${due} for update of sw skip locked) picked
             where w.integration_id = picked.integration_id and w.person_id = picked.person_id
             returning w.*`
-        : sql<WorkItem>`
+      : sql<WorkItem>`
             update sync_work set claimed_by = ${workerId}, claim_until = ${claimUntil}
             where rowid in (select sw.rowid ${due})
             returning *`;
-    const { rows } = await query.execute(this.db);
-    return rows.map((r) => ({ ...r, dueAt: Number(r.dueAt), claimUntil: Number(r.claimUntil) }));
   }
 
   /**
