@@ -150,6 +150,19 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Every Lockstep process still running: killed if the benchmark itself is stopped or crashes. */
+const started = new Set<ChildProcess>();
+const killStarted = () => {
+  for (const c of started) c.kill('SIGKILL');
+};
+process.once('exit', killStarted);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killStarted();
+    process.exit(130);
+  });
+}
+
 function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string>, port: number): Promise<Proc> {
   // The compiled CLI (main() builds it first), as a deployment runs it.
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), 'bin/lockstep.js', 'start', '--role', role, '--port', String(port)], {
@@ -158,6 +171,8 @@ function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc: Proc = { role, child, tail: [] };
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) proc.tail.push(line.slice(0, 400));
     if (proc.tail.length > 40) proc.tail.splice(0, proc.tail.length - 40);

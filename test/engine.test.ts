@@ -246,6 +246,30 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     expect((await h.call('GET', `/v1/bookings/${booking.id}/sync`, undefined, h.keys.host)).body.state).toBe('applied');
   });
 
+  it('a provider that is down gets a few probes per pause, not a retry per waiting guest, and everyone is synced once it is back', async () => {
+    const space = await h.space(['ag-meeting-1']);
+    h.emulator.faults.add({ fault: { kind: 'status', status: 503 } });
+    h.emulator.resetStats();
+    const guests = 40;
+    const bookings = [];
+    for (let i = 0; i < guests; i++) bookings.push(await book(space, hoursFromNow(1), hoursFromNow(2), { organiser: { name: `Guest ${i}`, email: `guest${i}@example.com` } }));
+    const outageMs = 2_000;
+    await new Promise((r) => setTimeout(r, outageMs));
+    // Each guest's own back-off (20 → 200 ms here) alone would retry every one of them ten times or
+    // more in two seconds (over 400 requests); the breaker keeps it to a few lanes per pause.
+    const during = h.emulator.stats().requests;
+    expect(during).toBeGreaterThan(4);
+    expect(during).toBeLessThan(120);
+    const integration = (await h.call('GET', `/v1/integrations/${h.integrationId}`)).body;
+    expect(integration.lastError).toMatch(/HTTP 503/);
+    expect(integration.pausedUntil).not.toBeNull();
+
+    h.emulator.faults.clear();
+    await h.converge(10_000);
+    for (const b of bookings) expect(groupsOf(b.organiserId).map((g) => g.group)).toEqual(['ag-meeting-1']);
+    expect((await h.call('GET', `/v1/integrations/${h.integrationId}`)).body.lastError).toBeNull();
+  });
+
   it('repairs drift: a user or membership deleted inside the provider is put back on the next read-back', async () => {
     const space = await h.space(['ag-meeting-1', 'ag-front-door']);
     const booking = await book(space, hoursFromNow(1), hoursFromNow(2));

@@ -35,7 +35,7 @@ export async function printStatus(app: App, opts: { booking?: string }): Promise
     failing += failed.length;
     console.log(`${i.name} [${i.kind}, ${i.status}] ${i.id}`);
     console.log(`  grants on provider: ${grants.length}   due now: ${work.filter((w) => w.dueAt <= now).length}   failing: ${failed.length}`);
-    if (i.pausedUntil && i.pausedUntil > now) console.log(`  paused by provider rate limit until ${new Date(i.pausedUntil).toISOString()}`);
+    if (i.pausedUntil && i.pausedUntil > now) console.log(`  paused (provider rate limit or repeated failures) until ${new Date(i.pausedUntil).toISOString()}`);
     if (i.lastError) console.log(`  last error: ${i.lastError}`);
     for (const w of failed.slice(0, 10)) console.log(`  ✗ ${w.personId}: ${w.lastError} (attempt ${w.attempts}, next ${new Date(w.dueAt).toISOString()})`);
   }

@@ -41,6 +41,13 @@ export interface EngineOptions {
   /** How often everyone held on a provider is read back (drift repair). 0 disables. */
   driftCheckMs?: number;
   backoff?: BackoffPolicy;
+  /**
+   * Circuit breaker: after this many transient failures (5xx, timeout, refused) in a row on one
+   * integration, with no success between, every lane of it pauses, first for about the back-off
+   * base (1 s), doubling per round of probes up to `maxPauseMs`; the first success closes it. A provider that is down then sees a few probes per
+   * pause instead of one retry per waiting person. Random faults (one 5xx in ten) never trip it.
+   */
+  breaker?: { afterFailures: number; maxPauseMs: number };
   /** Provider request timeout. */
   providerTimeoutMs?: number;
   /** The store's per-account token buckets; without them, providers are not paced (429s still pause them). */
@@ -75,6 +82,8 @@ export class SyncEngine {
   /** Items this worker is syncing now, whose claims it keeps renewing. */
   private readonly claimed = new Map<string, WorkItem>();
   private idleWaiters: (() => void)[] = [];
+  /** Per integration (this worker): transient failures in a row, and how far the breaker has backed off. */
+  private readonly breakers = new Map<string, { failures: number; level: number; pausedUntil: number }>();
   /** Total provider calls made; the benchmark divides it by bookings. */
   providerCalls = 0;
 
@@ -85,6 +94,7 @@ export class SyncEngine {
       leaseMs: 5 * 60_000,
       driftCheckMs: 15 * 60_000,
       backoff: defaultBackoff,
+      breaker: { afterFailures: 5, maxPauseMs: 30_000 },
       providerTimeoutMs: 10_000,
       workerId: `${os.hostname()}:${process.pid}:${newId('w')}`,
       logger: silentLogger,
@@ -227,7 +237,12 @@ export class SyncEngine {
     }
     void this.opts.queue.nextDueAt().then((next) => {
       if (!this.running) return;
-      const delay = next === null ? this.opts.pollMs : Math.max(5, Math.min(this.opts.pollMs, next - this.opts.now()));
+      const now = this.opts.now();
+      // Still due after a pump with free lanes: its integration is paused (or another worker holds
+      // it). Come back when the first pause ends, not in a busy loop.
+      const pausedUntil = Math.min(...(this.integrationList?.rows ?? []).map((r) => (r.pausedUntil && r.pausedUntil > now ? r.pausedUntil : Infinity)));
+      const wakeAt = next !== null && next <= now ? Math.min(pausedUntil, now + this.opts.pollMs) : next;
+      const delay = wakeAt === null ? this.opts.pollMs : Math.max(5, Math.min(this.opts.pollMs, wakeAt - now));
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => this.wake(), delay);
       this.timer.unref();
@@ -273,6 +288,7 @@ export class SyncEngine {
         item.verify === 1,
       );
       this.providerCalls += outcome.calls;
+      this.breakers.delete(integration.id);
       await queue.complete(item, outcome.nextDueAt);
       if (integration.lastError) {
         await db.updateTable('integrations').set({ lastError: null, lastErrorAt: null }).where('id', '=', integration.id).execute();
@@ -296,8 +312,33 @@ export class SyncEngine {
       retryAt = pauseUntil;
       await db.updateTable('integrations').set({ pausedUntil: pauseUntil }).where('id', '=', integration.id).execute();
     }
+    if (err instanceof ProviderError && err.kind === 'transient') await this.tripBreaker(integration, message, now);
     await db.updateTable('integrations').set({ lastError: message, lastErrorAt: now }).where('id', '=', integration.id).execute();
     await queue.fail(item, message, retryAt, { countAttempt: !(err instanceof ProviderError && err.kind === 'rate-limited') });
+  }
+
+  /**
+   * Counts a transient failure; past the threshold, pauses the integration. The pause grows once per
+   * round of probes (failures of syncs that were already in flight when it paused do not grow it),
+   * with the engine's back-off policy, capped at `breaker.maxPauseMs`.
+   */
+  private async tripBreaker(integration: Row<'integrations'>, message: string, now: number): Promise<void> {
+    const state = this.breakers.get(integration.id) ?? { failures: 0, level: 0, pausedUntil: 0 };
+    this.breakers.set(integration.id, state);
+    state.failures += 1;
+    const { afterFailures, maxPauseMs } = this.opts.breaker;
+    if (state.failures < afterFailures || state.pausedUntil > now) return;
+    state.level += 1;
+    const { baseMs, maxMs } = this.opts.backoff;
+    state.pausedUntil = now + backoffDelay(state.level, { baseMs, maxMs: Math.min(maxMs, maxPauseMs) });
+    await this.opts.db
+      .updateTable('integrations')
+      .set({ pausedUntil: state.pausedUntil })
+      .where('id', '=', integration.id)
+      .where((eb) => eb.or([eb('pausedUntil', 'is', null), eb('pausedUntil', '<', state.pausedUntil)]))
+      .execute();
+    this.integrationList = null; // claim nothing more for it from now on
+    if (state.level === 1) this.opts.logger.warn({ integrationId: integration.id, error: message }, 'provider keeps failing; pausing this integration between probes');
   }
 
   private async finishRevokingIfDone(integration: Row<'integrations'>): Promise<void> {
