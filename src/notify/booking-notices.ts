@@ -56,12 +56,41 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
   const settledKeyOf = (b: { id: string; sourceVersion: number; status: string }) => `booking:${b.id}:${b.sourceVersion}:${b.status}:${issuedAt.get(b.id) ?? 0}`;
   // Most recent bookings were handled on an earlier pass: only the rest are loaded and looked at.
   const open = recent.filter((b) => !ctx.settled.has(settledKeyOf(b))).map((b) => b.id);
+  const busy = await peopleBeingSynced(ctx);
   let queued = 0;
   for (let i = 0; i < open.length; i += 200) {
     const bookings = await ctx.db.selectFrom('bookings').selectAll().where('id', 'in', open.slice(i, i + 200)).orderBy('updatedAt').execute();
-    for (const booking of bookings) queued += await scanBooking(ctx, booking, settledKeyOf(booking));
+    const waiting = await waitingForTheEngine(ctx, bookings, busy);
+    for (const booking of bookings) if (!waiting.has(booking.id)) queued += await scanBooking(ctx, booking, settledKeyOf(booking));
   }
   return queued;
+}
+
+/** People whose sync is due now or running: what the provider holds for them is about to change. */
+async function peopleBeingSynced(ctx: ScanContext): Promise<Set<string>> {
+  const rows = await ctx.db
+    .selectFrom('syncWork')
+    .select('personId')
+    .where((eb) => eb.or([eb('dueAt', '<=', ctx.now), eb('claimedBy', 'is not', null)]))
+    .execute();
+  return new Set(rows.map((r) => r.personId));
+}
+
+/**
+ * Bookings not worth a full look this pass: everyone on them is still to be synced and the grace
+ * has not run out, so no message could be ready. Without this a backlog of thousands of bookings
+ * (a bulk import, a provider outage) was re-examined in full every pass while the engine caught up.
+ */
+async function waitingForTheEngine(ctx: ScanContext, bookings: Row<'bookings'>[], busy: Set<string>): Promise<Set<string>> {
+  const candidates = bookings.filter((b) => busy.has(b.organiserId) && ctx.now < b.updatedAt + ctx.graceMs);
+  if (candidates.length === 0) return new Set();
+  const invitees = await ctx.db
+    .selectFrom('bookingInvitees')
+    .select(['bookingId', 'personId'])
+    .where('bookingId', 'in', candidates.map((b) => b.id))
+    .execute();
+  const notBusy = new Set(invitees.filter((i) => !busy.has(i.personId)).map((i) => i.bookingId));
+  return new Set(candidates.filter((b) => !notBusy.has(b.id)).map((b) => b.id));
 }
 
 async function scanBooking(ctx: ScanContext, booking: Row<'bookings'>, settledKey: string): Promise<number> {
