@@ -94,6 +94,7 @@ async function waitingForTheEngine(ctx: ScanContext, bookings: Row<'bookings'>[]
 }
 
 async function scanBooking(ctx: ScanContext, booking: Row<'bookings'>, settledKey: string): Promise<number> {
+  if (ctx.stats) ctx.stats.bookingsExamined++;
   const { queued, settled } = await notifyBooking(ctx, booking);
   // Settled: everyone on this version of the booking has been told; later passes skip it.
   if (settled) ctx.settled.add(settledKey);

@@ -26,4 +26,5 @@ export interface ScanContext {
   failingPersistMs: number;
   /** Work already fully notified (booking versions, pins), so a pass skips it without queries. */
   settled: Set<string>;
+  stats?: { bookingsExamined: number };
 }

@@ -76,6 +76,8 @@ export class Notifier {
   private readonly s: NotifierSettings;
   private readonly settled = new Set<string>();
   private readonly loop: PassLoop;
+  /** Bookings looked at in full since start (a backlog waiting for the engine is skipped cheaply). */
+  readonly stats = { bookingsExamined: 0 };
 
   constructor(
     private readonly deps: NotifierDeps,
@@ -139,9 +141,17 @@ export class Notifier {
       failingAttempts: this.s.failingAttempts,
       failingPersistMs: this.s.failingPersistMs,
       settled: this.settled,
+      stats: this.stats,
     };
-    // The memo of settled work is only a shortcut; keep it bounded.
-    if (this.settled.size > 50_000) this.settled.clear();
+    // The memo of settled work is only a shortcut; keep it bounded, forgetting the oldest first (a Set
+    // iterates in insertion order). Forgetting all at once made the next pass look at everything again.
+    if (this.settled.size > 200_000) {
+      let drop = this.settled.size - 150_000;
+      for (const key of this.settled) {
+        if (drop-- <= 0) break;
+        this.settled.delete(key);
+      }
+    }
     const queued = (await scanBookings(ctx)) + (await scanPins(ctx)) + (await scanIntegrations(ctx));
     if (queued) this.s.logger.info({ queued }, 'notifications queued');
   }

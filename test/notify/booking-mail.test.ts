@@ -102,6 +102,33 @@ describe.each(storeKinds)('booking e-mails on %s', (kind) => {
     ]);
   });
 
+  it('leaves a backlog that waits for the engine alone, then mails each booking once the engine has caught up', async () => {
+    h = await startHarness(kind, { notifier: { enabled: false } });
+    const hh = h;
+    const space = await hh.space(['ag-meeting-1']);
+    await hh.app.engine.stop(); // a backlog: bookings in, nothing synced yet
+    const guests = 30;
+    for (let i = 0; i < guests; i++) {
+      await book(hh, { spaceId: space, organiser: { name: `Guest ${i}`, email: `guest${i}@example.com` }, startLocal: tomorrowAt('Europe/London', '09:00'), endLocal: tomorrowAt('Europe/London', '10:00') });
+    }
+    await hh.app.notifier.runOnce();
+    await hh.app.notifier.runOnce();
+    // Everyone on them is still due for a sync: not one booking was worth a full look, nothing sent.
+    expect(hh.app.notifier.stats.bookingsExamined).toBe(0);
+    const outbox = async () => (await hh.call('GET', '/v1/outbox', undefined, hh.keys.admin)).body.results as { kind: string }[];
+    expect(await outbox()).toHaveLength(0);
+
+    await hh.app.engine.start();
+    await hh.converge();
+    await hh.app.notifier.runOnce();
+    expect(hh.app.notifier.stats.bookingsExamined).toBe(guests);
+    const sent = await outbox();
+    expect(sent).toHaveLength(guests);
+    expect(sent.every((m) => m.kind === 'booking.confirmed')).toBe(true);
+    await hh.app.notifier.runOnce();
+    expect(hh.app.notifier.stats.bookingsExamined).toBe(guests); // settled: not looked at again
+  });
+
   it('several notifiers on one database (workers) racing over the same change still send one mail', async () => {
     smtp = await startSmtp();
     const key = secretKey();
