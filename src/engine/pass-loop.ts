@@ -12,6 +12,12 @@ export interface PassLoopOptions {
   logger: () => EngineLogger;
   /** How long to wait for the next pass when nothing wakes the loop earlier. */
   nextDelayMs: () => number | Promise<number>;
+  /**
+   * Wakes closer together than this (or than the last pass took, if longer) are folded into one
+   * pass at the end of the gap. Under load every finished sync wakes the notifier; without a gap it
+   * ran pass after pass and took the engine's CPU. Default 0: every wake runs a pass at once.
+   */
+  minGapMs?: number;
 }
 
 export class PassLoop {
@@ -20,6 +26,10 @@ export class PassLoop {
   private again = false;
   private wakeQueued = false;
   private timer: NodeJS.Timeout | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
+  private wokenDuringPass = false;
+  private lastPassEnd = 0;
+  private lastPassMs = 0;
 
   constructor(
     private readonly pass: () => Promise<void>,
@@ -41,13 +51,30 @@ export class PassLoop {
   async stop(): Promise<void> {
     this.active = false;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.timer = this.gapTimer = null;
     while (this.passing) await this.passing;
   }
 
   /** Something changed: run a pass soon. Does nothing while stopped. */
   wake(): void {
     if (!this.active || this.wakeQueued) return;
+    const gap = this.opts.minGapMs ? Math.max(this.opts.minGapMs, this.lastPassMs) : 0;
+    if (gap > 0) {
+      if (this.passing) {
+        this.wokenDuringPass = true; // one pass after this one, a gap later
+        return;
+      }
+      const wait = this.lastPassEnd + gap - Date.now();
+      if (wait > 0) {
+        this.gapTimer ??= setTimeout(() => {
+          this.gapTimer = null;
+          this.wake();
+        }, wait);
+        this.gapTimer.unref();
+        return;
+      }
+    }
     this.wakeQueued = true;
     setImmediate(() => {
       this.wakeQueued = false;
@@ -61,6 +88,7 @@ export class PassLoop {
       this.again = true;
       return this.passing;
     }
+    const started = Date.now();
     this.passing = (async () => {
       do {
         this.again = false;
@@ -72,6 +100,12 @@ export class PassLoop {
       } while (this.again);
     })().finally(() => {
       this.passing = null;
+      this.lastPassEnd = Date.now();
+      this.lastPassMs = this.lastPassEnd - started;
+      if (this.wokenDuringPass) {
+        this.wokenDuringPass = false;
+        this.wake();
+      }
       void this.scheduleNext();
     });
     return this.passing;

@@ -31,6 +31,8 @@ export interface NotifierSettings {
   alertTo: string[];
   graceMs: number;
   pollMs: number;
+  /** Wakes (an API write, a finished sync) within this long of the last pass share the next one. */
+  minPassGapMs: number;
   lookbackMs: number;
   failingAttempts: number;
   failingPersistMs: number;
@@ -59,6 +61,7 @@ export const defaultNotifierSettings = (): NotifierSettings => ({
   alertTo: [],
   graceMs: 2 * 60_000,
   pollMs: 5_000,
+  minPassGapMs: 1_000,
   lookbackMs: 24 * 60 * 60_000,
   failingAttempts: 3,
   failingPersistMs: 10 * 60_000,
@@ -90,7 +93,7 @@ export class Notifier {
         await this.scan();
         await this.dispatch();
       },
-      { name: 'notifier', logger: () => this.s.logger, nextDelayMs: () => this.nextPassDelay() },
+      { name: 'notifier', logger: () => this.s.logger, nextDelayMs: () => this.nextPassDelay(), minGapMs: this.s.minPassGapMs },
     );
   }
 

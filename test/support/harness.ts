@@ -65,7 +65,7 @@ export async function startHarness(
     databaseUrl: database.url,
     secretKey: opts.secretKey ?? secretKey(),
     engine: { pollMs: 50, driftCheckMs: 0, backoff: { baseMs: 20, maxMs: 200 }, providerTimeoutMs: 2_000, ...opts.engine },
-    notifier: { pollMs: 100, graceMs: 5_000, backoff: { baseMs: 50, maxMs: 500 }, ...notifier },
+    notifier: { pollMs: 100, minPassGapMs: 50, graceMs: 5_000, backoff: { baseMs: 50, maxMs: 500 }, ...notifier },
     callbacks: { pollMs: 100, backoff: { baseMs: 50, maxMs: 400 }, timeoutMs: 2_000, ...opts.callbacks },
     sources: { tickMs: 100, timeoutMs: 2_000, ...sourcesSettings },
     limits: opts.limits,

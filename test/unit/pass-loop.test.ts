@@ -55,4 +55,34 @@ describe('PassLoop', () => {
     expect(passes).toBeGreaterThan(1);
     expect(loop.running).toBe(false);
   });
+  it('with a minimum gap, wakes that keep coming (one per finished sync) cost one pass per gap, and none is lost', async () => {
+    let passes = 0;
+    const starts: number[] = [];
+    const { log } = logger();
+    const loop = new PassLoop(
+      async () => {
+        passes++;
+        starts.push(Date.now());
+      },
+      { name: 'test', logger: () => log, nextDelayMs: () => 60_000, minGapMs: 100 },
+    );
+    loop.start();
+    await tick();
+    await tick();
+    expect(passes).toBe(1);
+    // 300 ms of wakes every 5 ms: without the gap, a pass for nearly every one of them.
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      loop.wake();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(passes).toBeGreaterThanOrEqual(2);
+    expect(passes).toBeLessThanOrEqual(5);
+    // The last wake is honoured: a pass starts after it, once the gap is over.
+    const lastWake = Date.now();
+    loop.wake();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(starts.some((t) => t >= lastWake)).toBe(true);
+    await loop.stop();
+  });
 });
