@@ -47,7 +47,8 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
     .execute();
   const touchedIds = new Set<string>();
   for (const g of touched) for (const reason of JSON.parse(g.reasons) as string[]) if (reason.startsWith('booking:')) touchedIds.add(reason.slice(8));
-  const missing = [...new Set([...issuedAt.keys(), ...touchedIds])].filter((id) => !recent.some((b) => b.id === id));
+  const recentIds = new Set(recent.map((b) => b.id));
+  const missing = [...new Set([...issuedAt.keys(), ...touchedIds])].filter((id) => !recentIds.has(id));
   if (missing.length) {
     recent.push(
       ...(await ctx.db.selectFrom('bookings').select(['id', 'sourceVersion', 'status']).where('id', 'in', missing.slice(0, 1000)).where('status', '!=', 'pending').where('endsAt', '>', ctx.now).execute()),
