@@ -44,8 +44,9 @@ export interface EngineOptions {
   /**
    * Circuit breaker: after this many transient failures (5xx, timeout, refused) in a row on one
    * integration, with no success between, every lane of it pauses, first for about the back-off
-   * base (1 s), doubling per round of probes up to `maxPauseMs`; the first success closes it. A provider that is down then sees a few probes per
-   * pause instead of one retry per waiting person. Random faults (one 5xx in ten) never trip it.
+   * base (1 s), doubling per round of probes up to `maxPauseMs`; the first success closes it. A
+   * provider that is down then sees a few probes per pause instead of one retry per waiting person.
+   * Random faults (one 5xx in ten) never trip it.
    */
   breaker?: { afterFailures: number; maxPauseMs: number };
   /** Provider request timeout. */

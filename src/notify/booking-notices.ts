@@ -57,7 +57,7 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
   const settledKeyOf = (b: { id: string; sourceVersion: number; status: string }) => `booking:${b.id}:${b.sourceVersion}:${b.status}:${issuedAt.get(b.id) ?? 0}`;
   // Most recent bookings were handled on an earlier pass: only the rest are loaded and looked at.
   const open = recent.filter((b) => !ctx.settled.has(settledKeyOf(b))).map((b) => b.id);
-  const busy = await peopleBeingSynced(ctx);
+  const busy = open.length ? await peopleBeingSynced(ctx) : new Set<string>();
   let queued = 0;
   for (let i = 0; i < open.length; i += 200) {
     const bookings = await ctx.db.selectFrom('bookings').selectAll().where('id', 'in', open.slice(i, i + 200)).orderBy('updatedAt').execute();
