@@ -225,9 +225,15 @@ async function stopAll(procs: Proc[]): Promise<void> {
       (p) =>
         new Promise<void>((resolve) => {
           if (p.child.exitCode !== null) return resolve();
-          p.child.once('exit', () => resolve());
+          const asked = Date.now();
+          p.child.once('exit', (code, signal) => {
+            if (signal === 'SIGKILL') log(`${p.role} process (pid ${p.child.pid}) did not stop within 30 s of SIGTERM and was killed`);
+            else if (Date.now() - asked > 2_000) log(`${p.role} process (pid ${p.child.pid}) took ${fmtMs(Date.now() - asked)} to stop`);
+            resolve();
+          });
           p.child.kill('SIGTERM');
-          setTimeout(() => p.child.kill('SIGKILL'), 10_000).unref();
+          // Generous: a CPU profile (BENCH_CPU_PROF) is written on the way out.
+          setTimeout(() => p.child.kill('SIGKILL'), 30_000).unref();
         }),
     ),
   );

@@ -59,6 +59,7 @@ function openSqlite(file: string): Store {
  */
 function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
   const cache = new Map<string, SqliteDatabase.Statement>();
+  const stats = process.env.LOCKSTEP_SQL_STATS ? statementStats(process.env.LOCKSTEP_SQL_STATS) : null;
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
@@ -67,10 +68,48 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
         cache.delete(sql);
       } else {
         stmt = sqlite.prepare(sql);
+        if (stats) stmt = stats.wrap(sql, stmt);
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, stmt);
       return stmt;
+    },
+  };
+}
+
+/**
+ * Performance diagnostics (LOCKSTEP_SQL_STATS=<file>): counts every SQLite statement and the time
+ * spent in it, and writes the table, costliest first, to the file at exit ("%p" in the name becomes
+ * the process id, for several processes). Parameters are never recorded, so no secret reaches it.
+ */
+function statementStats(file: string) {
+  const bySql = new Map<string, { calls: number; ms: number; rows: number }>();
+  process.once('exit', () => {
+    const rows = [...bySql].sort((a, b) => b[1].ms - a[1].ms);
+    const total = rows.reduce((n, [, s]) => n + s.ms, 0);
+    const lines = rows.map(([q, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.calls.toString().padStart(9)} × ${(s.ms / s.calls).toFixed(3).padStart(7)} ms ${s.rows.toString().padStart(9)} rows  ${q.replace(/\s+/g, ' ')}`);
+    fs.writeFileSync(file.replace('%p', String(process.pid)), `${total.toFixed(0)} ms in ${rows.reduce((n, [, s]) => n + s.calls, 0)} statements\n${lines.join('\n')}\n`);
+  });
+  return {
+    wrap(sql: string, stmt: SqliteDatabase.Statement): SqliteDatabase.Statement {
+      const s = { calls: 0, ms: 0, rows: 0 };
+      bySql.set(sql, s);
+      const timed =
+        <A extends unknown[], R>(fn: (...args: A) => R, count: (r: R) => number) =>
+        (...args: A): R => {
+          const t = performance.now();
+          const r = fn.apply(stmt, args);
+          s.ms += performance.now() - t;
+          s.calls++;
+          s.rows += count(r);
+          return r;
+        };
+      const all = timed(stmt.all, (r) => (r as unknown[]).length);
+      const run = timed(stmt.run, (r) => (r as SqliteDatabase.RunResult).changes);
+      const get = timed(stmt.get, (r) => (r === undefined ? 0 : 1));
+      return new Proxy(stmt, {
+        get: (target, prop) => (prop === 'all' ? all : prop === 'run' ? run : prop === 'get' ? get : Reflect.get(target, prop)),
+      });
     },
   };
 }
