@@ -35,8 +35,10 @@ export type VerifyResult = { ok: true; claims: UrlKeyClaims } | { ok: false; rea
 export function verifyUrlKey(secrets: SecretBox, token: string, now: number): VerifyResult {
   const m = /^(([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{1,64})\.([0-9a-z]{1,12}))\.([A-Za-z0-9_-]{22})$/.exec(token);
   if (!m) return { ok: false, reason: 'invalid' };
-  const given = Buffer.from(m[5], 'base64url');
-  const expected = mac(secrets, m[1]);
+  // Compare the spelled MAC, not its decoded bytes: the 22nd character carries 4 unused bits, and a
+  // byte comparison would accept 4 spellings of one MAC (a tampered link that still opens).
+  const given = Buffer.from(m[5]);
+  const expected = Buffer.from(mac(secrets, m[1]).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
   const claims = { bookingId: m[2], personId: m[3], expiresAt: parseInt(m[4], 36) * 1000 };
   if (!(claims.expiresAt > now)) return { ok: false, reason: 'expired' };

@@ -5,7 +5,7 @@
  * DELETEs and PATCHes never eat the fixtures the next request relies on.
  */
 import fc from 'fast-check';
-import { startHarness, hoursFromNow, type Harness } from '../support/harness.js';
+import { startHarness, hoursFromNow, tamperUrlKey, type Harness } from '../support/harness.js';
 import type { StoreKind } from '../support/stores.js';
 import { signatureHeader } from '../../src/providers/webhook/signing.js';
 import { signUrlKey } from '../../src/api/url-keys.js';
@@ -400,7 +400,7 @@ export async function startWorld(kind: StoreKind): Promise<World> {
         const mode = v % 4;
         const expiresAt = mode === 1 ? Date.now() - 60_000 : Date.parse(hoursFromNow(3));
         const token = signUrlKey(h.app.secrets, { bookingId: booking, personId: mode === 2 ? p3 : p1, expiresAt });
-        return mode === 3 ? `${token.slice(0, -2)}AA` : token;
+        return mode === 3 ? tamperUrlKey(token) : token;
       }
     }
   };

@@ -137,3 +137,12 @@ export function hoursFromNow(hours: number): string {
   const t = Date.now() + hours * 3_600_000;
   return new Date(Math.floor(t / 60_000) * 60_000).toISOString();
 }
+
+/**
+ * A URL key with one MAC character changed. The first character carries 6 full bits, so the result
+ * is always a different MAC (changing the last characters can yield the original token 1 time in 256).
+ */
+export function tamperUrlKey(token: string): string {
+  const at = token.lastIndexOf('.') + 1;
+  return `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+}
