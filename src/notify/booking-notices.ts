@@ -62,7 +62,11 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
   for (let i = 0; i < open.length; i += 200) {
     const bookings = await ctx.db.selectFrom('bookings').selectAll().where('id', 'in', open.slice(i, i + 200)).orderBy('updatedAt').execute();
     const waiting = await waitingForTheEngine(ctx, bookings, busy);
-    for (const booking of bookings) if (!waiting.has(booking.id)) queued += await scanBooking(ctx, booking, settledKeyOf(booking));
+    for (const booking of bookings) {
+      if (waiting.has(booking.id)) continue;
+      queued += await scanBooking(ctx, booking, settledKeyOf(booking));
+      await ctx.breathe?.();
+    }
   }
   return queued;
 }

@@ -6,6 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { PinService } from '../engine/pins.js';
 import type { Outbox } from './outbox.js';
+import type { Breather } from '../engine/breather.js';
 
 export interface ScanContext {
   db: Kysely<Database>;
@@ -27,4 +28,6 @@ export interface ScanContext {
   /** Work already fully notified (booking versions, pins), so a pass skips it without queries. */
   settled: Set<string>;
   stats?: { bookingsExamined: number };
+  /** Called between items: lets requests and syncs run during a long pass. */
+  breathe?: Breather;
 }

@@ -11,6 +11,7 @@ import type { Database } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { PinService } from '../engine/pins.js';
 import { PassLoop } from '../engine/pass-loop.js';
+import { breather } from '../engine/breather.js';
 import type { EngineLogger } from '../engine/runner.js';
 import { backoffDelay, type BackoffPolicy } from '../engine/backoff.js';
 import { newId } from '../store/ids.js';
@@ -145,6 +146,7 @@ export class Notifier {
       failingPersistMs: this.s.failingPersistMs,
       settled: this.settled,
       stats: this.stats,
+      breathe: breather(),
     };
     // The memo of settled work is only a shortcut; keep it bounded, forgetting the oldest first (a Set
     // iterates in insertion order). Forgetting all at once made the next pass look at everything again.

@@ -21,6 +21,7 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
   for (const pin of fresh) {
     const settledKey = `pin:${pin.id}`;
     if (ctx.settled.has(settledKey)) continue;
+    await ctx.breathe?.();
     if (!pin.email) {
       ctx.settled.add(settledKey);
       continue;
@@ -34,14 +35,16 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
       .where('revokedAt', 'is not', null)
       .executeTakeFirst();
     // Only tell someone their PIN changed if they were told the old one; a booking e-mail written
-    // after the change already carries the new PIN.
-    const toldBefore = await db
-      .selectFrom('notifications')
-      .select('id')
-      .where('personId', '=', pin.personId)
-      .where('kind', 'in', ['booking.confirmed', 'booking.moved', 'pin.changed'])
-      .where('createdAt', '<', pin.createdAt)
-      .executeTakeFirst();
+    // after the change already carries the new PIN. (Most fresh PINs are first PINs: asked only then.)
+    const toldBefore =
+      replaced &&
+      (await db
+        .selectFrom('notifications')
+        .select('id')
+        .where('personId', '=', pin.personId)
+        .where('kind', 'in', ['booking.confirmed', 'booking.moved', 'pin.changed'])
+        .where('createdAt', '<', pin.createdAt)
+        .executeTakeFirst());
     if (!replaced || !toldBefore) {
       ctx.settled.add(settledKey);
       continue;
