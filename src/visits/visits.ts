@@ -15,6 +15,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Row, VisitStatus } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import { newId } from '../store/ids.js';
+import { qrPngBuffer } from './qr-png.js';
 
 /** No 0/O, 1/I/L, U/V pairs to misread: 8 digits and 21 letters, 29 symbols. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXYZ';
@@ -46,11 +47,7 @@ export const hashCode = (secrets: SecretBox, code: string) => secrets.keyedHash(
 /** The QR code carries the bare code, so any barcode scanner in keyboard mode types what the API expects. */
 const qrOptions = { errorCorrectionLevel: 'M' as const, margin: 2 };
 export const qrSvg = (code: string) => QRCode.toString(code, { ...qrOptions, type: 'svg' });
-// PNG filter 4 (Paeth) for every row: as small as pngjs's adaptive choice for a QR code, at less
-// than half its CPU (every confirmation e-mail carries one).
-// pngjs takes `filterType`; @types/qrcode does not list it.
-const pngOptions = { ...qrOptions, type: 'png', width: 200, rendererOpts: { filterType: 4 } } as unknown as QRCode.QRCodeToBufferOptions;
-export const qrPng = (code: string): Promise<Buffer> => QRCode.toBuffer(code, pngOptions);
+export const qrPng = async (code: string): Promise<Buffer> => qrPngBuffer(code, { ...qrOptions, width: 200 });
 export const qrPngDataUrl = async (code: string) => `data:image/png;base64,${(await qrPng(code)).toString('base64')}`;
 
 export interface VisitWithCode {
