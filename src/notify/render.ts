@@ -3,8 +3,6 @@
  * HTML parts. Every value is escaped here, once, so a guest named `<b>` cannot inject markup, and the
  * secrets a message carries are known so a redacted copy can be shown in lists.
  */
-import { DateTime } from 'luxon';
-
 export interface MessageSection {
   heading?: string;
   rows: [label: string, value: string][];
@@ -37,16 +35,31 @@ export function escapeHtml(value: string): string {
 
 /** "Tue 1 Dec 2026, 09:00 (Europe/London)": the door's own wall clock, with the zone named. */
 export function localTime(ms: number, zone: string): string {
-  return `${DateTime.fromMillis(ms, { zone }).setLocale('en-GB').toFormat('ccc d LLL yyyy, HH:mm')} (${zone})`;
+  return `${wallClock(ms, zone).dateTime} (${zone})`;
 }
 
 /** A window whose ends share a day reads "Tue 1 Dec 2026, 09:00 – 11:00 (Europe/London)". */
 export function localWindow(from: number, until: number | null, zone: string): string {
   if (until === null) return `from ${localTime(from, zone)}, no end date`;
-  const a = DateTime.fromMillis(from, { zone }).setLocale('en-GB');
-  const b = DateTime.fromMillis(until, { zone }).setLocale('en-GB');
-  const end = a.hasSame(b, 'day') ? b.toFormat('HH:mm') : b.toFormat('ccc d LLL yyyy, HH:mm');
-  return `${a.toFormat('ccc d LLL yyyy, HH:mm')} – ${end} (${zone})`;
+  const a = wallClock(from, zone);
+  const b = wallClock(until, zone);
+  return `${a.dateTime} – ${a.day === b.day ? b.time : b.dateTime} (${zone})`;
+}
+
+// Every message formats several times; luxon builds a DateTime and a formatter per call (5% of the
+// engine process's CPU under load). One Intl formatter per zone gives the same en-GB text.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallClock(ms: number, zone: string): { dateTime: string; time: string; day: string } {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(zone, f);
+  }
+  const p: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {};
+  for (const part of f.formatToParts(ms)) p[part.type] = part.value;
+  const time = `${p.hour}:${p.minute}`;
+  return { dateTime: `${p.weekday} ${p.day} ${p.month} ${p.year}, ${time}`, time, day: `${p.year}-${p.month}-${p.day}` };
 }
 
 const MASK = '••••••';
