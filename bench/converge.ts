@@ -397,7 +397,7 @@ async function main(): Promise<number> {
       ['provider', `${emulator.kind} (${emulator.kind === 'seam' ? "Seam's own fake" : 'emulator'}, real HTTP)`],
       ...(deferred ? [['windows queued behind an earlier one (one code per lock)', fmtInt(deferred)] as [string, string]] : []),
       ['API write concurrency', String(opts.concurrency)],
-      ['engine lane size', opts.laneSize === undefined ? 'default (4)' : String(opts.laneSize)],
+      ['engine lane size', opts.laneSize === undefined ? 'default (32)' : String(opts.laneSize)],
       ...(opts.engineAfterWrites ? [['engine started', 'after the last write (diagnostic)'] as [string, string]] : []),
       ['node', process.version],
       ['CPUs', `${os.availableParallelism?.() ?? cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown'}`],

@@ -45,7 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.LOCKSTEP_TRUST_PROXY),
     driftCheckMinutes: intEnv(env, 'LOCKSTEP_DRIFT_CHECK_MINUTES', 15),
     claimLeaseSeconds: intEnv(env, 'LOCKSTEP_CLAIM_LEASE_SECONDS', 120),
-    laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 4)),
+    laneSize: Math.max(1, intEnv(env, 'LOCKSTEP_LANE_SIZE', 32)),
     smtpUrl: env.LOCKSTEP_SMTP_URL || undefined,
     smsGatewayUrl: env.LOCKSTEP_SMS_GATEWAY_URL || undefined,
     smsGatewayToken: env.LOCKSTEP_SMS_GATEWAY_TOKEN || undefined,

@@ -72,7 +72,8 @@ describe.each(storeKinds)('crash safety on %s', (kind) => {
     const integ = await inject('POST', '/v1/integrations', { organisationId: org.id, kind: 'demo', name: 'Doors', baseUrl: emulator.url, credentials: { apiKey: 'crash-key' } });
     const space = await inject('POST', '/v1/spaces', { organisationId: org.id, locationId: loc.id, name: 'Room', kind: 'room' });
     for (const targetRef of ['ag-front-door', 'ag-meeting-1']) await inject('POST', '/v1/mappings', { spaceId: space.id, integrationId: integ.id, targetRef });
-    const people = 30;
+    // More people than one lane of the engine (32 in flight per integration), so the kill lands mid-burst.
+    const people = 80;
     const bookingsByPerson = new Map<string, number>();
     for (let i = 0; i < people; i++) {
       const b = await inject('POST', '/v1/bookings', { organisationId: org.id, spaceId: space.id, organiser: { name: `Guest ${i}`, email: `g${i}@example.com` }, start: hoursFromNow(1 + i), end: hoursFromNow(2 + i) });

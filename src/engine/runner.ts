@@ -34,7 +34,11 @@ export interface EngineOptions {
   queue: WorkQueue;
   secrets: SecretBox;
   pins: PinService;
-  /** Concurrent syncs per integration. */
+  /**
+   * Concurrent syncs per integration (default 32). Providers answer in tens of milliseconds; with
+   * four lanes the engine waited on the network, not the CPU. A provider's published rate limit is
+   * kept by its pacer however many lanes run.
+   */
   laneSize?: number;
   pollMs?: number;
   leaseMs?: number;
@@ -44,8 +48,9 @@ export interface EngineOptions {
   /**
    * Circuit breaker: after this many transient failures (5xx, timeout, refused) in a row on one
    * integration, with no success between, every lane of it pauses, first for about the back-off
-   * base (1 s), doubling per round of probes up to `maxPauseMs`; the first success closes it. A
-   * provider that is down then sees a few probes per pause instead of one retry per waiting person.
+   * base (1 s), doubling per round of probes up to `maxPauseMs`; after each pause one sync at a time
+   * probes it, and the first success closes it (full lanes again). A provider that is down then sees
+   * about one probe per pause instead of one retry per waiting person.
    * Random faults (one 5xx in ten) never trip it.
    */
   breaker?: { afterFailures: number; maxPauseMs: number };
@@ -90,7 +95,7 @@ export class SyncEngine {
 
   constructor(options: EngineOptions) {
     this.opts = {
-      laneSize: 4,
+      laneSize: 32,
       pollMs: 1_000,
       leaseMs: 5 * 60_000,
       driftCheckMs: 15 * 60_000,
@@ -201,7 +206,10 @@ export class SyncEngine {
         const integrations = await this.liveIntegrations(now);
         for (const integ of integrations) {
           if (integ.pausedUntil && integ.pausedUntil > now) continue;
-          const free = this.opts.laneSize - (this.inflight.get(integ.id) ?? 0);
+          // Half-open breaker: after a pause, one probe at a time until a sync succeeds, so a
+          // provider that is still down sees one request per pause, not a full lane.
+          const lanes = (this.breakers.get(integ.id)?.level ?? 0) > 0 ? 1 : this.opts.laneSize;
+          const free = lanes - (this.inflight.get(integ.id) ?? 0);
           if (free <= 0) continue;
           const items = await this.opts.queue.claim(this.opts.workerId, now, free, this.opts.leaseMs, integ.id);
           for (const item of items) this.launch(item);
