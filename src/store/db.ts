@@ -59,7 +59,7 @@ function openSqlite(file: string): Store {
  */
 function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
   const cache = new Map<string, SqliteDatabase.Statement>();
-  const stats = process.env.LOCKSTEP_SQL_STATS ? statementStats(process.env.LOCKSTEP_SQL_STATS) : null;
+  const stats = process.env.LOCKSTEP_SQL_STATS || statementObserver ? statementStats(process.env.LOCKSTEP_SQL_STATS || null) : null;
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
@@ -77,31 +77,46 @@ function withStatementCache(sqlite: SqliteDatabase.Database, max = 500) {
   };
 }
 
+export type StatementObserver = (sql: string, ms: number, rows: number) => void;
+let statementObserver: StatementObserver | null = null;
+
+/**
+ * For the benchmark's trace of one booking (bench/booking-trace.ts): every SQLite statement of stores
+ * opened after this call is reported with its time and rows. Parameters are never passed on.
+ */
+export function observeSqliteStatements(observer: StatementObserver | null): void {
+  statementObserver = observer;
+}
+
 /**
  * Performance diagnostics (LOCKSTEP_SQL_STATS=<file>): counts every SQLite statement and the time
  * spent in it, and writes the table, costliest first, to the file at exit ("%p" in the name becomes
  * the process id, for several processes). Parameters are never recorded, so no secret reaches it.
  */
-function statementStats(file: string) {
-  const bySql = new Map<string, { calls: number; ms: number; rows: number }>();
-  process.once('exit', () => {
+function statementStats(file: string | null) {
+  const bySql = new Map<string, { calls: number; ms: number; maxMs: number; rows: number }>();
+  if (file) process.once('exit', () => {
     const rows = [...bySql].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((n, [, s]) => n + s.ms, 0);
-    const lines = rows.map(([q, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.calls.toString().padStart(9)} × ${(s.ms / s.calls).toFixed(3).padStart(7)} ms ${s.rows.toString().padStart(9)} rows  ${q.replace(/\s+/g, ' ')}`);
+    const lines = rows.map(([q, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.calls.toString().padStart(9)} × ${(s.ms / s.calls).toFixed(3).padStart(7)} ms (max ${s.maxMs.toFixed(1).padStart(6)}) ${s.rows.toString().padStart(9)} rows  ${q.replace(/\s+/g, ' ')}`);
     fs.writeFileSync(file.replace('%p', String(process.pid)), `${total.toFixed(0)} ms in ${rows.reduce((n, [, s]) => n + s.calls, 0)} statements\n${lines.join('\n')}\n`);
   });
   return {
     wrap(sql: string, stmt: SqliteDatabase.Statement): SqliteDatabase.Statement {
-      const s = { calls: 0, ms: 0, rows: 0 };
+      const s = { calls: 0, ms: 0, maxMs: 0, rows: 0 };
       bySql.set(sql, s);
       const timed =
         <A extends unknown[], R>(fn: (...args: A) => R, count: (r: R) => number) =>
         (...args: A): R => {
           const t = performance.now();
           const r = fn.apply(stmt, args);
-          s.ms += performance.now() - t;
+          const ms = performance.now() - t;
+          s.ms += ms;
+          if (ms > s.maxMs) s.maxMs = ms;
           s.calls++;
-          s.rows += count(r);
+          const rows = count(r);
+          s.rows += rows;
+          statementObserver?.(sql, ms, rows);
           return r;
         };
       const all = timed(stmt.all, (r) => (r as unknown[]).length);
