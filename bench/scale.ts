@@ -558,7 +558,7 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
  * The floor: what the store alone needs for the work the engine did. Counts the rows the converged
  * run holds (bookings, provider users, provider grants, audit entries) and inserts as many rows, one
  * plain INSERT per row (autocommit), into plain tables of a fresh store of the same kind, with as many
- * connections as the run had sync lanes (4 per worker process; SQLite has one writer).
+ * 4 connections per worker process (fixed, so floors stay comparable across lane sizes; SQLite has one writer).
  * The stricter floor: the same rows again, 500 to a transaction (what a store needs at best).
  */
 async function measureFloor(opts: Options, config: Config, converged: Store, bookings: number): Promise<{ floorMs: number; floorRows: number; batchedFloorMs: number }> {
