@@ -101,10 +101,10 @@ function parseOptions(): Options {
     process.stdout.write(HELP);
     process.exit(0);
   }
-  const int = (name: string, raw: string | undefined, fallback: number) => {
+  const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) fail(`${name} must be a whole number >= 1 (got "${raw}")`);
+    if (!Number.isInteger(n) || n < min) fail(`${name} must be a whole number >= ${min} (got "${raw}")`);
     return n;
   };
   const configs = (values.configs ?? 'sqlite,pg:1,pg:2,pg:4').split(',').map((c): Config => {
@@ -127,7 +127,7 @@ function parseOptions(): Options {
     pgUrl: values['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     json: values.json ?? null,
     timeoutMs: int('--timeout', values.timeout, 3600) * 1000,
-    providerLatencyMs: values['provider-latency'] === '0' ? 0 : int('--provider-latency', values['provider-latency'], 0),
+    providerLatencyMs: int('--provider-latency', values['provider-latency'], 0, 0),
     laneSize: values['lane-size'] === undefined ? null : int('--lane-size', values['lane-size'], 1),
   };
 }
@@ -557,9 +557,9 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
 /**
  * The floor: what the store alone needs for the work the engine did. Counts the rows the converged
  * run holds (bookings, provider users, provider grants, audit entries) and inserts as many rows, one
- * plain INSERT per row (autocommit), into plain tables of a fresh store of the same kind, with as many
- * 4 connections per worker process (fixed, so floors stay comparable across lane sizes; SQLite has one writer).
- * The stricter floor: the same rows again, 500 to a transaction (what a store needs at best).
+ * plain INSERT per row (autocommit), into plain tables of a fresh store of the same kind, with 4
+ * connections per worker process (fixed, so floors stay comparable across lane sizes; SQLite has one
+ * writer). The stricter floor: the same rows again, 500 to a transaction (what a store needs at best).
  */
 async function measureFloor(opts: Options, config: Config, converged: Store, bookings: number): Promise<{ floorMs: number; floorRows: number; batchedFloorMs: number }> {
   const count = async (table: 'providerUsers' | 'providerGrants' | 'auditLog') =>
@@ -580,28 +580,25 @@ async function measureFloor(opts: Options, config: Config, converged: Store, boo
       `create table floor_audit${suffix} (id text primary key, action text not null, subject_id text not null, details text not null, at bigint not null)`,
     ];
     for (const q of [...ddl(''), ...ddl('_b')]) await sql.raw(q).execute(s.db);
-    const rows: (() => Promise<unknown>)[] = [];
-    for (let i = 0; i < bookings; i++) {
-      rows.push(() => sql`insert into floor_bookings values (${newId('bk')}, 'sp_floor', 'per_floor', 'confirmed', ${now}, ${now + 3_600_000}, ${now})`.execute(s.db));
-    }
-    for (let i = 0; i < users; i++) rows.push(() => sql`insert into floor_users values (${newId('pu')}, 'per_floor', ${newId('ref')}, ${now})`.execute(s.db));
-    for (let i = 0; i < grants; i++) rows.push(() => sql`insert into floor_grants values (${newId('pg')}, 'per_floor', 'ag-room-1', ${newId('ref')}, ${now}, ${now + 1}, 'applied')`.execute(s.db));
-    for (let i = 0; i < audit; i++) rows.push(() => sql`insert into floor_audit values (${newId('au')}, 'access.granted', 'per_floor', ${'{"reason":"booking:bk_floor"}'}, ${now})`.execute(s.db));
+    // One list of rows, written twice: one INSERT per row, then batched into the `_b` copies.
+    const rows: { table: string; values: unknown[] }[] = [];
+    for (let i = 0; i < bookings; i++) rows.push({ table: 'bookings', values: [newId('bk'), 'sp_floor', 'per_floor', 'confirmed', now, now + 3_600_000, now] });
+    for (let i = 0; i < users; i++) rows.push({ table: 'users', values: [newId('pu'), 'per_floor', newId('ref'), now] });
+    for (let i = 0; i < grants; i++) rows.push({ table: 'grants', values: [newId('pg'), 'per_floor', 'ag-room-1', newId('ref'), now, now + 1, 'applied'] });
+    for (let i = 0; i < audit; i++) rows.push({ table: 'audit', values: [newId('au'), 'access.granted', 'per_floor', '{"reason":"booking:bk_floor"}', now] });
     const writers = config.store === 'sqlite' ? 1 : 4 * config.workers;
     const started = performance.now();
-    await runBounded(rows.length, writers, (i) => rows[i]!().then(() => undefined));
+    await runBounded(rows.length, writers, (i) =>
+      sql`insert into ${sql.raw(`floor_${rows[i]!.table}`)} values (${sql.join(rows[i]!.values)})`.execute(s.db).then(() => undefined),
+    );
     const floorMs = performance.now() - started;
     // Batched: the same rows into fresh copies of the tables, 500 per transaction.
     const batches: { table: string; rows: unknown[][] }[] = [];
-    const add = (table: string, row: unknown[]) => {
+    for (const { table, values } of rows) {
       const last = batches[batches.length - 1];
-      if (last && last.table === table && last.rows.length < 500) last.rows.push(row);
-      else batches.push({ table, rows: [row] });
-    };
-    for (let i = 0; i < bookings; i++) add('bookings', [newId('bk'), 'sp_floor', 'per_floor', 'confirmed', now, now + 3_600_000, now]);
-    for (let i = 0; i < users; i++) add('users', [newId('pu'), 'per_floor', newId('ref'), now]);
-    for (let i = 0; i < grants; i++) add('grants', [newId('pg'), 'per_floor', 'ag-room-1', newId('ref'), now, now + 1, 'applied']);
-    for (let i = 0; i < audit; i++) add('audit', [newId('au'), 'access.granted', 'per_floor', '{"reason":"booking:bk_floor"}', now]);
+      if (last && last.table === table && last.rows.length < 500) last.rows.push(values);
+      else batches.push({ table, rows: [values] });
+    }
     const batchedStart = performance.now();
     await runBounded(batches.length, writers, (i) =>
       s.db.transaction().execute(async (trx) => {

@@ -45,7 +45,7 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
         .where('kind', 'in', ['booking.confirmed', 'booking.moved', 'pin.changed'])
         .where('createdAt', '<', pin.createdAt)
         .executeTakeFirst());
-    if (!replaced || !toldBefore) {
+    if (!toldBefore) {
       ctx.settled.add(settledKey);
       continue;
     }

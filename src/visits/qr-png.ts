@@ -2,7 +2,7 @@
  * The check-in QR code as a PNG: the qrcode library makes the symbol (the hard part), this writes it
  * as a 1-bit greyscale image at a whole number of pixels per module. qrcode's own PNG path fills a
  * 32-bit RGBA canvas at a fractional scale and filters every byte through pngjs: ~2 ms per image,
- * and every confirmation e-mail carries one. This is ~0.1 ms, smaller, and its modules are sharp
+ * and every confirmation e-mail carries one. This is ~0.3 ms, smaller, and its modules are sharp
  * (a whole-pixel module scans better once a mail client scales the image).
  */
 import zlib from 'node:zlib';
