@@ -68,6 +68,38 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     expect(JSON.stringify(audit.body)).not.toContain(pin);
   });
 
+  it("sends a booking's doors to the provider side by side, not one after the other", async () => {
+    const space = await h.space();
+    const booking = await book(space, hoursFromNow(2), hoursFromNow(4));
+    await h.converge();
+    // The person exists now; a second booking on both doors is two membership writes. Each is held
+    // open 150 ms by the emulator, so both are in its hands at once only if they were sent together.
+    h.emulator.faults.add({ match: { method: 'PATCH', path: '/api/users/' }, fault: { kind: 'latency', ms: 150 } });
+    h.emulator.resetStats();
+    const end = hoursFromNow(5);
+    expect((await h.call('PATCH', `/v1/bookings/${booking.id}`, { end }, h.keys.admin)).status).toBe(200);
+    await h.converge();
+    expect(h.emulator.stats().byRoute).toEqual({ 'PATCH /api/users/:id/memberships/:membershipId': 2 });
+    expect(h.emulator.peakInFlight()).toBe(2);
+    const until = new Date(Date.parse(end) + 15 * MIN).toISOString();
+    expect(groupsOf(booking.organiserId).map((g) => g.until)).toEqual([until, until]);
+  });
+
+  it('a door the provider refuses holds up neither the other door nor its own retry, and nothing is sent twice', async () => {
+    const space = await h.space();
+    const first = await book(space, hoursFromNow(2), hoursFromNow(3));
+    await h.converge();
+    h.emulator.resetStats();
+    h.emulator.faults.add({ match: { method: 'POST', path: '/api/users/' }, times: 1, fault: { kind: 'status', status: 503 } });
+    const second = await book(space, hoursFromNow(6), hoursFromNow(7));
+    expect(second.organiserId).toBe(first.organiserId);
+    await h.converge();
+    // Two new memberships; the refused one is in doubt (a 503 may have gone through), so the retry
+    // reads the user back, then sends it once more; the one that went through is not re-sent.
+    expect(h.emulator.stats().byRoute).toEqual({ 'GET /api/users/:id': 1, 'GET /api/users/:id/memberships': 1, 'POST /api/users/:id/memberships': 3 });
+    expect(groupsOf(first.organiserId)).toHaveLength(4);
+  });
+
   it('reuses the user and PIN for a second booking and merges back-to-back bookings into one window', async () => {
     const space = await h.space(['ag-meeting-1']);
     const [t2, t3, t4] = [hoursFromNow(2), hoursFromNow(3), hoursFromNow(4)];

@@ -151,6 +151,10 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       await executeBatch(ctx, personId, providerSteps, userRef, identity ?? (await identityFor(ctx, personId)), call, note);
       return { nextDueAt, calls };
     }
+    if (caps.independentGrants && !caps.pinOnLock && steps.length > 1) {
+      await executeStepsSideBySide(ctx, personId, steps, { userRef, identity, pin: null }, call, note);
+      return { nextDueAt, calls };
+    }
     const failures: ProviderError[] = [];
     for (const step of steps) {
       try {
@@ -163,7 +167,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
           break;
         }
         // One door failing must not hold up the others; but a rate limit or bad credentials stop the run.
-        if (err instanceof ProviderError && (err.kind === 'transient' || err.kind === 'rejected' || err.kind === 'not-found')) {
+        if (isOneDoorFailure(err)) {
           failures.push(err);
           continue;
         }
@@ -361,6 +365,53 @@ async function executeStep(
       await deleteGrant(ctx, step.grant, who.userRef, call, note);
       return;
   }
+}
+
+/** A failure that concerns one grant only: the person's other grants go ahead. */
+function isOneDoorFailure(err: unknown): err is ProviderError {
+  return err instanceof ProviderError && (err.kind === 'transient' || err.kind === 'rejected' || err.kind === 'not-found');
+}
+
+/**
+ * Where each grant is its own resource on the provider, a person's doors go side by side: a booking's
+ * front door and room cost one round trip, not two. Steps on one door keep their order (a window
+ * withdrawn before the next is written). Each step still writes its intent before its call and its
+ * outcome after, so a crash leaves exactly the grants in flight in doubt, as one by one does. The
+ * audit entries keep the steps' order; the error thrown is the one the sequential run would have
+ * stopped on (a rate limit or bad credentials first, else the first door that failed).
+ */
+async function executeStepsSideBySide(
+  ctx: ReconcileContext,
+  personId: string,
+  steps: GrantStep[],
+  who: { userRef?: string; identity: ProviderIdentity | null; pin: null },
+  call: Call,
+  note: Note,
+): Promise<void> {
+  const notes: Parameters<Note>[][] = steps.map(() => []);
+  const errors: unknown[] = steps.map(() => undefined);
+  const byDoor = new Map<string, number[]>();
+  steps.forEach((step, i) => {
+    const door = step.op === 'create' ? step.targetRef : step.grant.targetRef;
+    byDoor.set(door, [...(byDoor.get(door) ?? []), i]);
+  });
+  await Promise.all(
+    [...byDoor.values()].map(async (indexes) => {
+      for (const i of indexes) {
+        try {
+          await executeStep(ctx, personId, steps[i]!, who, call, (...entry) => void notes[i]!.push(entry));
+        } catch (err) {
+          errors[i] = err;
+          if (!isOneDoorFailure(err)) return;
+        }
+      }
+    }),
+  );
+  for (const entries of notes) for (const entry of entries) note(...entry);
+  const failed = errors.filter((err) => err !== undefined);
+  const stopper = failed.find((err) => !isOneDoorFailure(err));
+  if (stopper !== undefined) throw stopper;
+  if (failed.length) throw failed[0];
 }
 
 async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: string | undefined, call: Call, note: Note) {

@@ -117,6 +117,8 @@ export interface EmulatorServer {
   faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
   stats(): RequestStats;
   resetStats(): void;
+  /** The most API requests being answered at once since the stats were last reset. */
+  peakInFlight(): number;
   /** Clears provider state, faults, stats and recorded requests. */
   reset(): void;
   /** Requests recorded so far (always empty unless `recordRequests` is on). */
@@ -199,6 +201,8 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
   let rules: ActiveRule[] = [];
   let requestCount = 0;
   let byRoute = new Map<string, number>();
+  let inFlight = 0;
+  let peakInFlight = 0;
   const timers = new Set<NodeJS.Timeout>();
   let recorded: RecordedRequest[] = [];
 
@@ -272,6 +276,7 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
   const resetStats = (): void => {
     requestCount = 0;
     byRoute = new Map();
+    peakInFlight = inFlight;
   };
   const reset = (): void => {
     spec.reset?.();
@@ -320,6 +325,9 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
     const isApi = path.startsWith(apiPrefix);
     const matched = isApi ? spec.route(method, segs) : null;
     requestCount += 1;
+    inFlight += 1;
+    if (inFlight > peakInFlight) peakInFlight = inFlight;
+    res.once('close', () => (inFlight -= 1));
     const template = matched ? matched.template : `${method} (unmatched)`;
     byRoute.set(template, (byRoute.get(template) ?? 0) + 1);
 
@@ -401,6 +409,7 @@ export async function startEmulatorServer(spec: EmulatorSpec): Promise<EmulatorS
     },
     stats,
     resetStats,
+    peakInFlight: () => peakInFlight,
     reset,
     recorded: () => recorded.slice(),
     clearRecorded: () => {

@@ -33,6 +33,12 @@ export interface ProviderCapabilities {
   updatableGrants: boolean;
   /** The provider, not Lockstep, issues the credential (algoPIN, URL key, access code) on createGrant. */
   issuesCredentials: boolean;
+  /**
+   * Each grant is a resource of its own on the provider (its own POST, PATCH and DELETE), so one
+   * person's grant changes can be sent side by side. Leave unset where a grant is a read-modify-write
+   * of the user's whole list (two at once would lose one) or where the provider's docs do not say.
+   */
+  independentGrants?: boolean;
 }
 
 export interface PinRules {

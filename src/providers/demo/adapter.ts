@@ -67,6 +67,8 @@ const CAPABILITIES: ProviderCapabilities = Object.freeze({
   revocable: true,
   updatableGrants: true,
   issuesCredentials: false,
+  // POST/PATCH/DELETE /api/users/:id/memberships[/:membershipId]: one resource per membership.
+  independentGrants: true,
 });
 
 const PIN_RULES: PinRules = Object.freeze({

@@ -72,6 +72,8 @@ export interface DemoEmulator {
   faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
   stats(): DemoStats;
   resetStats(): void;
+  /** The most API requests being answered at once since the stats were last reset. */
+  peakInFlight(): number;
   state: DemoEmulatorState;
 }
 
@@ -490,6 +492,7 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
     faults: server.faults,
     stats: server.stats,
     resetStats: server.resetStats,
+    peakInFlight: server.peakInFlight,
     state,
   };
 }

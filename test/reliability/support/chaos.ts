@@ -44,8 +44,11 @@ export interface ChaosStats {
   downMs: number;
   /**
    * Requests about one provider user (demo user, Gallagher cardholder) that arrived while another
-   * about the same user was still open. One sync of one person makes its calls one after another,
-   * so an overlap means two syncs of the same person ran at once.
+   * about the same user was still open, where one sync never sends both at once: anything about the
+   * user's own record (create, read, PIN, delete) beside anything else about that user, or two
+   * requests about one of the user's doors. (A sync sends a person's grants on different doors side
+   * by side where the provider keeps each as its own resource, the demo's memberships; on Gallagher
+   * every request is about the cardholder.) So an overlap means two syncs of one person ran at once.
    */
   overlaps: number;
   overlapSamples: string[];
@@ -83,7 +86,10 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
   const upstream = new URL(target.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   const stats: ChaosStats = { forwarded: 0, serverError: 0, hang: 0, drop: 0, down503: 0, bursts: 0, burstRequests: 0, outages: 0, downMs: 0, overlaps: 0, overlapSamples: [] };
-  const open = new Map<string, { n: number; what: string; since: number }>();
+  /** Per user: the requests open now, each with its topic ('user', or the door a grant request is about). */
+  const open = new Map<string, { topic: string; what: string; since: number }[]>();
+  /** Demo membership id → its access group, learned from the emulator's answers. */
+  const doorOfMembership = new Map<string, string>();
   const writes: ProxiedWrite[] = [];
   let mix: FaultMix | null = null;
   let downMode: DownMode | null = null;
@@ -116,17 +122,30 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
     }
     stats.forwarded++;
     const subject = /^\/api\/(?:users|cardholders)\/([^/?]+)/.exec(path)?.[1];
+    const membership = /^\/api\/users\/[^/]+\/memberships(?:\/([^/?]+))?$/.exec(path);
     if (subject) {
-      const o = open.get(subject);
       const what = `${method} ${path}`;
-      if (o && o.n > 0) {
-        stats.overlaps++;
-        if (stats.overlapSamples.length < 20) stats.overlapSamples.push(`${new Date().toISOString().slice(11, 23)} ${what} while ${o.what} (open ${Date.now() - o.since} ms)`);
-      }
-      open.set(subject, { n: (o?.n ?? 0) + 1, what, since: Date.now() });
+      const since = Date.now();
+      let body = '';
+      let entry: { topic: string; what: string; since: number } | null = null;
+      req.on('data', (c: Buffer) => {
+        if (body.length < 4_000) body += c.toString();
+      });
+      req.on('end', () => {
+        const topic = requestTopic(method, membership, body, doorOfMembership);
+        const list = open.get(subject) ?? [];
+        const clash = list.find((o) => topic === 'user' || o.topic === 'user' || o.topic === topic);
+        if (clash) {
+          stats.overlaps++;
+          if (stats.overlapSamples.length < 20) stats.overlapSamples.push(`${new Date().toISOString().slice(11, 23)} ${what} while ${clash.what} (open ${since - clash.since} ms)`);
+        }
+        entry = { topic, what, since };
+        list.push(entry);
+        open.set(subject, list);
+      });
       res.on('close', () => {
-        const cur = open.get(subject);
-        if (cur) cur.n -= 1;
+        const list = open.get(subject);
+        if (list && entry) list.splice(list.indexOf(entry), 1);
       });
     }
     let write: ProxiedWrite | null = null;
@@ -141,6 +160,7 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
       { protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method, path: rawUrl, headers: req.headers, agent },
       (upRes) => {
         if (write) write.status = upRes.statusCode ?? null;
+        if (membership && (method === 'POST' || method === 'GET')) learnDoors(upRes, doorOfMembership);
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
@@ -229,4 +249,40 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
     },
   };
   return proxy;
+}
+
+/**
+ * What a request is about, for the overlap count: 'user' for the user's own record, else the door
+ * (access group) of a demo membership request. A membership whose door is not known yet counts as
+ * 'user', so it clashes with everything: the count never misses an overlap for want of knowledge.
+ */
+function requestTopic(method: string, membership: RegExpExecArray | null, body: string, doorOfMembership: Map<string, string>): string {
+  if (!membership) return 'user';
+  if (method === 'POST') {
+    try {
+      const group = (JSON.parse(body) as { accessGroupId?: unknown }).accessGroupId;
+      return typeof group === 'string' ? `door:${group}` : 'user';
+    } catch {
+      return 'user';
+    }
+  }
+  const id = membership[1];
+  const door = id ? doorOfMembership.get(id) : undefined;
+  return (method === 'PATCH' || method === 'DELETE') && door ? `door:${door}` : 'user';
+}
+
+/** Reads membership ids and their access groups from a demo answer (one membership, or a list). */
+function learnDoors(res: http.IncomingMessage, doorOfMembership: Map<string, string>): void {
+  let text = '';
+  res.on('data', (c: Buffer) => {
+    if (text.length < 200_000) text += c.toString();
+  });
+  res.on('end', () => {
+    try {
+      const body = JSON.parse(text) as { id?: string; accessGroupId?: string; results?: { id?: string; accessGroupId?: string }[] };
+      for (const m of body.results ?? [body]) if (m.id && m.accessGroupId) doorOfMembership.set(m.id, m.accessGroupId);
+    } catch {
+      /* not JSON (an injected fault's answer): nothing to learn */
+    }
+  });
 }
