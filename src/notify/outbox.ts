@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import { newId } from '../store/ids.js';
-import type { RenderedMessage } from './render.js';
+import { redactHtml, redactText, type RenderedMessage } from './render.js';
 import type { NotificationKind } from './messages.js';
 
 export interface NewNotification {
@@ -28,6 +28,13 @@ export interface SealedBody {
   redactedHtml: string;
 }
 
+/**
+ * What is sealed in a row: the two parts and the secrets they carry; the redacted copies are made
+ * when read (each part held twice made the row, with its inline QR image, twice the size, and the
+ * insert the notifier's costliest statement). Rows written before keep their stored copies.
+ */
+type StoredBody = { text: string; html: string } & ({ secrets: string[] } | { redactedText: string; redactedHtml: string });
+
 export class Outbox {
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,7 +46,7 @@ export class Outbox {
    * configured, so the row is kept in the local outbox instead of queued for sending.
    */
   async add(n: NewNotification, deliver: boolean, now = Date.now()): Promise<boolean> {
-    const body: SealedBody = { text: n.message.text, html: n.message.html, redactedText: n.message.redactedText, redactedHtml: n.message.redactedHtml };
+    const body: StoredBody = { text: n.message.text, html: n.message.html, secrets: n.message.secrets };
     const res = await this.db
       .insertInto('notifications')
       .values({
@@ -73,7 +80,9 @@ export class Outbox {
   }
 
   open(row: Pick<Row<'notifications'>, 'bodySealed'>): SealedBody {
-    return JSON.parse(this.secrets.open(row.bodySealed)) as SealedBody;
+    const body = JSON.parse(this.secrets.open(row.bodySealed)) as StoredBody;
+    if (!('secrets' in body)) return body;
+    return { text: body.text, html: body.html, redactedText: redactText(body.text, body.secrets), redactedHtml: redactHtml(body.html, body.secrets) };
   }
 
   /** Claims up to `limit` due rows for this worker. */

@@ -27,6 +27,8 @@ export interface RenderedMessage {
   html: string;
   redactedText: string;
   redactedHtml: string;
+  /** The secrets masked in the redacted copies, longest first (kept sealed with the body). */
+  secrets: string[];
 }
 
 export function escapeHtml(value: string): string {
@@ -64,14 +66,26 @@ function wallClock(ms: number, zone: string): { dateTime: string; time: string; 
 
 const MASK = '••••••';
 
+/** A message's secrets as the redacted copies mask them: distinct, non-empty, longest first. */
+export function secretList(secrets: string[]): string[] {
+  return [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every secret masked (`secrets` from secretList). */
+export function redactText(text: string, secrets: string[]): string {
+  return secrets.reduce((acc, secret) => acc.split(secret).join(MASK), text);
+}
+
+/** `html` with every secret masked, as it appears there (escaped). */
+export function redactHtml(html: string, secrets: string[]): string {
+  return redactText(html, secrets.map(escapeHtml));
+}
+
 export function render(content: MessageContent): RenderedMessage {
   const text = toText(content);
   const html = toHtml(content);
-  const secrets = [...new Set(content.secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
-  const redact = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join(MASK), s);
-  const escapedSecrets = secrets.map(escapeHtml);
-  const redactHtml = (s: string) => escapedSecrets.reduce((acc, secret) => acc.split(secret).join(MASK), s);
-  return { subject: content.subject, text, html, redactedText: redact(text), redactedHtml: redactHtml(html) };
+  const secrets = secretList(content.secrets);
+  return { subject: content.subject, text, html, redactedText: redactText(text, secrets), redactedHtml: redactHtml(html, secrets), secrets };
 }
 
 function toText(c: MessageContent): string {

@@ -4,7 +4,7 @@
  * <token>` when a token is set. Any 2xx is success; anything else (or no answer) is retried by the
  * notifier with back-off. Errors never carry the token or the message text (it holds the PIN).
  */
-import type { MessageContent, RenderedMessage } from './render.js';
+import { redactText, type MessageContent, type RenderedMessage } from './render.js';
 
 export interface SmsSender {
   send(sms: { to: string; text: string }): Promise<void>;
@@ -50,7 +50,5 @@ export function smsText(c: MessageContent): string {
 /** A rendered message whose text part is the SMS text (and its redacted copy, PINs masked). */
 export function asSms(c: MessageContent, rendered: RenderedMessage): RenderedMessage {
   const text = smsText(c);
-  const secrets = [...new Set(c.secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
-  const redactedText = secrets.reduce((acc, secret) => acc.split(secret).join('••••••'), text);
-  return { ...rendered, text, redactedText };
+  return { ...rendered, text, redactedText: redactText(text, rendered.secrets) };
 }

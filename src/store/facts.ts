@@ -37,7 +37,7 @@ export async function loadPersonFacts(
     return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
   }
 
-  const [companyRows, organised, invited, mappings] = await Promise.all([
+  const [companyRows, organised, invited] = await Promise.all([
     db.selectFrom('companyMembers').select(['companyId', 'personId']).where('personId', '=', personId).execute(),
     db
       .selectFrom('bookings')
@@ -54,7 +54,6 @@ export async function loadPersonFacts(
       .where('bookings.status', '=', 'confirmed')
       .where('bookings.endsAt', '>', now - PAST_HORIZON_MS)
       .execute(),
-    db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).execute(),
   ]);
 
   const bookings = new Map<string, BookingFact>();
@@ -93,13 +92,14 @@ export async function loadPersonFacts(
   const plans = await loadPlans(db, [...new Set(subscriptionFacts.map((s) => s.planId))]);
   const spaceIds = new Set<string>([...bookings.values()].map((b) => b.spaceId));
   for (const p of plans) for (const s of p.spaceIds) spaceIds.add(s);
-  const spaces = spaceIds.size
-    ? await db
-        .selectFrom('spaces')
-        .select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes'])
-        .where('id', 'in', [...spaceIds])
-        .execute()
-    : [];
+  // Only the mappings of this person's spaces: a venue of 500 rooms has a thousand, a person a few
+  // (read for every sync, the whole list was the engine's costliest read at that size).
+  const [spaces, mappings] = spaceIds.size
+    ? await Promise.all([
+        db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', [...spaceIds]).execute(),
+        db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).where('spaceId', 'in', [...spaceIds]).execute(),
+      ])
+    : [[], []];
 
   const [integrationRule, spaceRules] = await Promise.all([loadRule(db, 'integration', integration.id), loadRules(db, 'space', [...spaceIds])]);
 

@@ -252,7 +252,7 @@ export interface NotificationsTable {
   /** What the message described (e.g. the booking window), to tell a real move from a title edit. */
   fingerprint: string | null;
   subject: string;
-  /** SecretBox-sealed JSON { text, html, redactedText, redactedHtml }: bodies carry PINs. */
+  /** SecretBox-sealed JSON { text, html, secrets } (before: { text, html, redactedText, redactedHtml }): bodies carry PINs. */
   bodySealed: string;
   status: NotificationStatus;
   attempts: number;

@@ -2,11 +2,15 @@
  * Message wording and rendering: escaping, local times, the honest "left-valid" note, redaction, and
  * SMTP errors stripped of credentials.
  */
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { bookingConfirmed, bookingRevoked, type BookingFacts } from '../../src/notify/messages.js';
 import { render, localWindow } from '../../src/notify/render.js';
 import { safeSmtpError } from '../../src/notify/transport.js';
+import { Outbox } from '../../src/notify/outbox.js';
+import { SecretBox } from '../../src/security/crypto.js';
+import { openStore, type Store } from '../../src/store/db.js';
 
 const at = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toMillis();
 
@@ -71,5 +75,34 @@ describe('notification messages', () => {
     expect(text).toMatch(/^EAUTH 535: /);
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('mailer:');
+  });
+});
+
+describe('the outbox: a sealed body and its redacted copies', () => {
+  const box = new SecretBox(randomBytes(32));
+  let store: Store;
+  let outbox: Outbox;
+  beforeEach(async () => {
+    store = openStore(':memory:');
+    await store.migrate();
+    outbox = new Outbox(store.db, box);
+  });
+  afterEach(() => store.close());
+
+  it('seals the parts once with their secrets, and masks them when the row is read', async () => {
+    const message = render(bookingConfirmed(facts()));
+    expect(await outbox.add({ organisationId: null, personId: null, toAddress: 'z@example.com', kind: 'booking.confirmed', dedupeKey: 'k1', message }, false)).toBe(true);
+    const row = await store.db.selectFrom('notifications').selectAll().executeTakeFirstOrThrow();
+    expect(Object.keys(JSON.parse(box.open(row.bodySealed))).sort()).toEqual(['html', 'secrets', 'text']);
+    const body = outbox.open(row);
+    expect(body).toEqual({ text: message.text, html: message.html, redactedText: message.redactedText, redactedHtml: message.redactedHtml });
+    expect(body.redactedText).not.toContain('482913');
+    expect(body.redactedHtml).not.toContain('482913');
+    expect(body.text).toContain('482913');
+  });
+
+  it('reads rows written before, with the redacted copies stored', () => {
+    const old = { text: 'PIN 482913', html: '<p>PIN 482913</p>', redactedText: 'PIN ••••••', redactedHtml: '<p>PIN ••••••</p>' };
+    expect(outbox.open({ bodySealed: box.seal(JSON.stringify(old)) })).toEqual(old);
   });
 });
