@@ -151,30 +151,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       await executeBatch(ctx, personId, providerSteps, userRef, identity ?? (await identityFor(ctx, personId)), call, note);
       return { nextDueAt, calls };
     }
-    if (caps.independentGrants && !caps.pinOnLock && steps.length > 1) {
-      await executeStepsSideBySide(ctx, personId, steps, { userRef, identity, pin: null }, call, note);
-      return { nextDueAt, calls };
-    }
-    const failures: ProviderError[] = [];
-    for (const step of steps) {
-      try {
-        await executeStep(ctx, personId, step, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
-      } catch (caught) {
-        const err = caps.pinOnLock && (step.op === 'create' || step.op === 'update') ? await replacePinOnConflict(ctx, personId, caught) : caught;
-        if (err !== caught) {
-          // New PIN issued: the remaining steps carry the old one, so stop here and let the retry write the new one.
-          failures.push(err as ProviderError);
-          break;
-        }
-        // One door failing must not hold up the others; but a rate limit or bad credentials stop the run.
-        if (isOneDoorFailure(err)) {
-          failures.push(err);
-          continue;
-        }
-        throw err;
-      }
-    }
-    if (failures.length) throw failures[0];
+    await executeSteps(ctx, personId, steps, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
     return { nextDueAt, calls };
   } finally {
     await writeAudit(db, audit);
@@ -373,45 +350,52 @@ function isOneDoorFailure(err: unknown): err is ProviderError {
 }
 
 /**
- * Where each grant is its own resource on the provider, a person's doors go side by side: a booking's
- * front door and room cost one round trip, not two. Steps on one door keep their order (a window
- * withdrawn before the next is written). Each step still writes its intent before its call and its
- * outcome after, so a crash leaves exactly the grants in flight in doubt, as one by one does. The
- * audit entries keep the steps' order; the error thrown is the one the sequential run would have
- * stopped on (a rate limit or bad credentials first, else the first door that failed).
+ * Runs a person's grant steps. Where each grant is its own resource on the provider, the doors go side
+ * by side (a booking's front door and room cost one round trip, not two); otherwise one after another.
+ * Steps on one door always keep their order (a window withdrawn before the next is written), and each
+ * still writes its intent before its call and its outcome after, so a crash leaves exactly the grants
+ * in flight in doubt. One door failing does not hold up the others; a rate limit or bad credentials
+ * stop the run, and so does a fresh PIN (the remaining steps carry the old one; the retry writes the
+ * new). The audit entries keep the steps' order; the error thrown is the stopper, else the first
+ * door that failed.
  */
-async function executeStepsSideBySide(
+async function executeSteps(
   ctx: ReconcileContext,
   personId: string,
   steps: GrantStep[],
-  who: { userRef?: string; identity: ProviderIdentity | null; pin: null },
+  who: { userRef?: string; identity: ProviderIdentity | null; pin: { id: string; pin: string } | null },
   call: Call,
   note: Note,
 ): Promise<void> {
-  const notes: Parameters<Note>[][] = steps.map(() => []);
-  const errors: unknown[] = steps.map(() => undefined);
-  const byDoor = new Map<string, number[]>();
+  const caps = ctx.adapter.capabilities;
+  const sideBySide = caps.independentGrants === true && !caps.pinOnLock;
+  const lanes = new Map<string, number[]>();
   steps.forEach((step, i) => {
-    const door = step.op === 'create' ? step.targetRef : step.grant.targetRef;
-    byDoor.set(door, [...(byDoor.get(door) ?? []), i]);
+    const lane = sideBySide ? (step.op === 'create' ? step.targetRef : step.grant.targetRef) : '';
+    lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
   });
+  const notes: Parameters<Note>[][] = steps.map(() => []);
+  const failures: { err: unknown; stops: boolean }[] = [];
   await Promise.all(
-    [...byDoor.values()].map(async (indexes) => {
+    [...lanes.values()].map(async (indexes) => {
       for (const i of indexes) {
+        const step = steps[i]!;
         try {
-          await executeStep(ctx, personId, steps[i]!, who, call, (...entry) => void notes[i]!.push(entry));
-        } catch (err) {
-          errors[i] = err;
-          if (!isOneDoorFailure(err)) return;
+          await executeStep(ctx, personId, step, who, call, (...entry) => void notes[i]!.push(entry));
+        } catch (caught) {
+          const err = caps.pinOnLock && (step.op === 'create' || step.op === 'update') ? await replacePinOnConflict(ctx, personId, caught) : caught;
+          const freshPin = err !== caught;
+          failures[i] = { err, stops: !freshPin && !isOneDoorFailure(err) };
+          if (freshPin || failures[i]!.stops) return;
         }
       }
     }),
   );
   for (const entries of notes) for (const entry of entries) note(...entry);
-  const failed = errors.filter((err) => err !== undefined);
-  const stopper = failed.find((err) => !isOneDoorFailure(err));
-  if (stopper !== undefined) throw stopper;
-  if (failed.length) throw failed[0];
+  const failed = failures.filter(Boolean);
+  const stopper = failed.find((f) => f.stops);
+  if (stopper) throw stopper.err;
+  if (failed.length) throw failed[0]!.err;
 }
 
 async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: string | undefined, call: Call, note: Note) {
