@@ -1,7 +1,8 @@
 /**
  * Turns a message described as data (paragraphs, labelled detail rows, a note) into its plain-text and
  * HTML parts. Every value is escaped here, once, so a guest named `<b>` cannot inject markup, and the
- * secrets a message carries are known so a redacted copy can be shown in lists.
+ * secrets a message carries are known so a redacted copy can be shown in lists (made when read:
+ * src/notify/outbox.ts).
  */
 export interface MessageSection {
   heading?: string;
@@ -25,9 +26,7 @@ export interface RenderedMessage {
   subject: string;
   text: string;
   html: string;
-  redactedText: string;
-  redactedHtml: string;
-  /** The secrets masked in the redacted copies, longest first (kept sealed with the body). */
+  /** The PINs and codes it carries, longest first: redactText/redactHtml mask them for a redacted copy. */
   secrets: string[];
 }
 
@@ -84,8 +83,7 @@ export function redactHtml(html: string, secrets: string[]): string {
 export function render(content: MessageContent): RenderedMessage {
   const text = toText(content);
   const html = toHtml(content);
-  const secrets = secretList(content.secrets);
-  return { subject: content.subject, text, html, redactedText: redactText(text, secrets), redactedHtml: redactHtml(html, secrets), secrets };
+  return { subject: content.subject, text, html, secrets: secretList(content.secrets) };
 }
 
 function toText(c: MessageContent): string {

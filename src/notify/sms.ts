@@ -4,7 +4,7 @@
  * <token>` when a token is set. Any 2xx is success; anything else (or no answer) is retried by the
  * notifier with back-off. Errors never carry the token or the message text (it holds the PIN).
  */
-import { redactText, type MessageContent, type RenderedMessage } from './render.js';
+import type { MessageContent, RenderedMessage } from './render.js';
 
 export interface SmsSender {
   send(sms: { to: string; text: string }): Promise<void>;
@@ -47,8 +47,7 @@ export function smsText(c: MessageContent): string {
   return lines.join('\n');
 }
 
-/** A rendered message whose text part is the SMS text (and its redacted copy, PINs masked). */
+/** A rendered message whose text part is the SMS text (its secrets, and so its redacted copy, unchanged). */
 export function asSms(c: MessageContent, rendered: RenderedMessage): RenderedMessage {
-  const text = smsText(c);
-  return { ...rendered, text, redactedText: redactText(text, rendered.secrets) };
+  return { ...rendered, text: smsText(c) };
 }
