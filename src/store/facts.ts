@@ -94,14 +94,15 @@ export async function loadPersonFacts(
   for (const p of plans) for (const s of p.spaceIds) spaceIds.add(s);
   // Only the mappings of this person's spaces: a venue of 500 rooms has a thousand, a person a few
   // (read for every sync, the whole list was the engine's costliest read at that size).
-  const [spaces, mappings] = spaceIds.size
+  const spaceList = [...spaceIds];
+  const [spaces, mappings] = spaceList.length
     ? await Promise.all([
-        db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', [...spaceIds]).execute(),
-        db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).where('spaceId', 'in', [...spaceIds]).execute(),
+        db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', spaceList).execute(),
+        db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).where('spaceId', 'in', spaceList).execute(),
       ])
     : [[], []];
 
-  const [integrationRule, spaceRules] = await Promise.all([loadRule(db, 'integration', integration.id), loadRules(db, 'space', [...spaceIds])]);
+  const [integrationRule, spaceRules] = await Promise.all([loadRule(db, 'integration', integration.id), loadRules(db, 'space', spaceList)]);
 
   return {
     bookings: [...bookings.values()],

@@ -121,16 +121,24 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
       }
     }
     stats.forwarded++;
+    let write: ProxiedWrite | null = null;
+    if (method !== 'GET' && !path.startsWith('/_emulator/') && writes.length < 50_000) {
+      write = { at: Date.now(), method, path, body: '', status: null };
+      writes.push(write);
+    }
+    // The body, for the overlap count (a membership's door) and the record of writes.
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      if (body.length >= 4_000) return;
+      body += c.toString();
+      if (write) write.body = body.slice(0, 2_000);
+    });
     const subject = /^\/api\/(?:users|cardholders)\/([^/?]+)/.exec(path)?.[1];
     const membership = /^\/api\/users\/[^/]+\/memberships(?:\/([^/?]+))?$/.exec(path);
     if (subject) {
       const what = `${method} ${path}`;
       const since = Date.now();
-      let body = '';
       let entry: { topic: string; what: string; since: number } | null = null;
-      req.on('data', (c: Buffer) => {
-        if (body.length < 4_000) body += c.toString();
-      });
       req.on('end', () => {
         const topic = requestTopic(method, membership, body, doorOfMembership);
         const list = open.get(subject) ?? [];
@@ -146,14 +154,6 @@ export async function startChaosProxy(target: { baseUrl: string; faults: { add(r
       res.on('close', () => {
         const list = open.get(subject);
         if (list && entry) list.splice(list.indexOf(entry), 1);
-      });
-    }
-    let write: ProxiedWrite | null = null;
-    if (method !== 'GET' && !path.startsWith('/_emulator/') && writes.length < 50_000) {
-      write = { at: Date.now(), method, path, body: '', status: null };
-      writes.push(write);
-      req.on('data', (c: Buffer) => {
-        if (write!.body.length < 2_000) write!.body += c.toString();
       });
     }
     const up = http.request(
