@@ -22,6 +22,7 @@ export interface PassLoopOptions {
 
 export class PassLoop {
   private active = false;
+  private stopAsked = false;
   private passing: Promise<void> | null = null;
   private again = false;
   private wakeQueued = false;
@@ -41,15 +42,25 @@ export class PassLoop {
     return this.active;
   }
 
+  /**
+   * True from stop() until the next start(): a long pass returns between items. (Not the same as
+   * "not running": tests call runOnce() on a loop that was never started.)
+   */
+  get stopping(): boolean {
+    return this.stopAsked;
+  }
+
   start(): void {
     if (this.active) return;
     this.active = true;
+    this.stopAsked = false;
     this.wake();
   }
 
   /** Stops scheduling and waits for the pass in flight. */
   async stop(): Promise<void> {
     this.active = false;
+    this.stopAsked = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.gapTimer) clearTimeout(this.gapTimer);
     this.timer = this.gapTimer = null;
@@ -97,7 +108,7 @@ export class PassLoop {
         } catch (err) {
           this.opts.logger().error({ error: (err as Error).message }, `${this.opts.name} pass failed; will retry`);
         }
-      } while (this.again);
+      } while (this.again && !this.stopAsked);
     })().finally(() => {
       this.passing = null;
       this.lastPassEnd = Date.now();

@@ -63,6 +63,7 @@ export async function scanBookings(ctx: ScanContext): Promise<number> {
     const bookings = await ctx.db.selectFrom('bookings').selectAll().where('id', 'in', open.slice(i, i + 200)).orderBy('updatedAt').execute();
     const waiting = await waitingForTheEngine(ctx, bookings, busy);
     for (const booking of bookings) {
+      if (ctx.stopping?.()) return queued;
       if (waiting.has(booking.id)) continue;
       queued += await scanBooking(ctx, booking, settledKeyOf(booking));
       await ctx.breathe?.();

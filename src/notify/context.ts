@@ -30,4 +30,10 @@ export interface ScanContext {
   stats?: { bookingsExamined: number };
   /** Called between items: lets requests and syncs run during a long pass. */
   breathe?: Breather;
+  /**
+   * True once the notifier is asked to stop: a long pass returns between items instead of finishing
+   * (a worker told to stop mid-backlog took longer than its 30 s grace). Nothing is lost: whatever was
+   * not looked at is found again by the next pass, in this process or another.
+   */
+  stopping?: () => boolean;
 }

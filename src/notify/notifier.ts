@@ -147,6 +147,7 @@ export class Notifier {
       settled: this.settled,
       stats: this.stats,
       breathe: breather(),
+      stopping: () => this.loop.stopping,
     };
     // The memo of settled work is only a shortcut; keep it bounded, forgetting the oldest first (a Set
     // iterates in insertion order). Forgetting all at once made the next pass look at everything again.

@@ -21,6 +21,7 @@ export async function scanPins(ctx: ScanContext): Promise<number> {
   for (const pin of fresh) {
     const settledKey = `pin:${pin.id}`;
     if (ctx.settled.has(settledKey)) continue;
+    if (ctx.stopping?.()) return queued;
     await ctx.breathe?.();
     if (!pin.email) {
       ctx.settled.add(settledKey);

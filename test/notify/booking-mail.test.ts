@@ -129,6 +129,30 @@ describe.each(storeKinds)('booking e-mails on %s', (kind) => {
     expect(hh.app.notifier.stats.bookingsExamined).toBe(guests); // settled: not looked at again
   });
 
+  it('a notifier told to stop mid-pass returns between bookings, and the next pass mails every one of them once', async () => {
+    h = await startHarness(kind, { notifier: { enabled: false } });
+    const hh = h;
+    const space = await hh.space(['ag-meeting-1']);
+    const guests = 20;
+    for (let i = 0; i < guests; i++) {
+      await book(hh, { spaceId: space, organiser: { name: `Guest ${i}`, email: `guest${i}@example.com` }, startLocal: tomorrowAt('Europe/London', '09:00'), endLocal: tomorrowAt('Europe/London', '10:00') });
+    }
+    await hh.converge();
+    // A pass with twenty bookings to mail is under way when the process is told to stop (SIGTERM).
+    hh.app.notifier.start();
+    const pass = hh.app.notifier.runOnce();
+    await hh.app.notifier.stop();
+    await pass;
+    expect(hh.app.notifier.stats.bookingsExamined).toBeLessThan(guests);
+
+    hh.app.notifier.start();
+    await hh.app.notifier.runOnce();
+    const sent = (await hh.call('GET', '/v1/outbox', undefined, hh.keys.admin)).body.results as { kind: string; to: string }[];
+    expect(sent).toHaveLength(guests);
+    expect(new Set(sent.map((m) => m.to)).size).toBe(guests);
+    await hh.app.notifier.stop();
+  });
+
   it('several notifiers on one database (workers) racing over the same change still send one mail', async () => {
     smtp = await startSmtp();
     const key = secretKey();
