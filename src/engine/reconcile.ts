@@ -233,7 +233,8 @@ export function providerIdentity(ctx: Pick<ReconcileContext, 'db' | 'secrets' | 
   return identityFor(ctx, personId);
 }
 
-function userKey(ctx: Pick<ReconcileContext, 'secrets' | 'integration'>, personId: string): string {
+/** The stable key Lockstep stores on the provider for a person (a pseudonym in privacy mode). */
+export function userKey(ctx: Pick<ReconcileContext, 'secrets' | 'integration'>, personId: string): string {
   // In privacy mode the provider sees a pseudonym that cannot be turned back into our person id.
   if (ctx.integration.privacyMode) return `ls-${ctx.secrets.keyedHash(personId, `pseudonym:${ctx.integration.id}`).slice(0, 24)}`;
   return `lockstep-${personId}`;

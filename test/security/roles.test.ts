@@ -97,6 +97,8 @@ const table: Record<string, Rule> = {
   'GET /v1/me/pins': guestOnly,
   'GET /v1/me/credentials': guestOnly,
   'POST /v1/me/open': guestOnly,
+  // explain.ts: staff ask about anyone in their organisation, a guest about itself only
+  'GET /v1/access/explain': guest,
   // admin.ts (platform-admin keys need platform-admin: see the field-level test)
   'POST /v1/api-keys': admin,
   'DELETE /v1/api-keys/{id}': admin,
