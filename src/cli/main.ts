@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `lockstep` command line: start the server, run migrations, create API keys, show sync status.
+ * `lockstep` command line: start the server, run migrations, create API keys, show sync status,
+ * explain a person's access.
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -12,6 +13,7 @@ import { newId } from '../store/ids.js';
 import { startDemoEmulator } from '../providers/demo/emulator.js';
 import { bootstrapDemo, DEMO_API_KEY } from './demo.js';
 import { printStatus } from './status.js';
+import { printExplanation, type ExplainCliOptions } from './explain.js';
 
 const program = new Command();
 program.name('lockstep').description('Keeps physical access in lockstep with bookings.').showHelpAfterError();
@@ -161,6 +163,25 @@ program
     const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
     try {
       process.exitCode = await printStatus(app, opts);
+    } finally {
+      await app.close();
+    }
+  });
+
+program
+  .command('explain')
+  .description("Why can (or can't) a person get in? Walks booking → mapping → window → credential → provider, read live")
+  .requiredOption('--person <personId>', 'the person')
+  .option('--space <spaceId>', 'the space they want to enter')
+  .option('--target <targetRef>', 'or the access target (door, group, lock) on the provider')
+  .option('--integration <integrationId>', 'with --target: which integration it is on')
+  .option('--at <instant>', 'the moment, ISO-8601 with offset (default now)')
+  .option('--json', 'print the same JSON as GET /v1/access/explain')
+  .action(async (opts: ExplainCliOptions) => {
+    const config = loadConfig();
+    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+    try {
+      process.exitCode = await printExplanation(app, opts);
     } finally {
       await app.close();
     }
