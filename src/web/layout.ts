@@ -224,6 +224,16 @@ button.danger{background:var(--err);border-color:var(--err)}
 .flash.error{background:#fdecea;border-color:var(--err)}
 .flash h2{margin:0 0 .25rem;font-size:1.1rem}
 .panel{background:var(--panel);border-radius:8px;padding:1rem;margin:0 0 1rem}
+.inline-form{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin:.25rem 0}
+.inline-form label{font-weight:600;display:flex;flex-direction:column;gap:.2rem}
+.verdict{padding:.6rem .9rem;border-radius:6px;border-left:6px solid;font-weight:400}
+.verdict.ok{background:#e6f4ea;border-color:var(--ok);color:inherit}
+.verdict.error{background:#fdecea;border-color:var(--err);color:inherit}
+ol.chain{list-style:none;padding:0;margin:.25rem 0 1rem}
+ol.chain li{padding:.2rem 0}
+ol.chain .link{display:inline-block;min-width:8.5rem;font-weight:600}
+ol.chain li.broken .link{color:var(--err)}
+ol.chain li.ok .link{color:var(--ok)}
 .pin{font:700 2.4rem/1.1 ui-monospace,Menlo,Consolas,monospace;letter-spacing:.25em;margin:.25rem 0}
 .pins{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}
 .pins .panel{background:#102a43;color:#fff}

@@ -138,6 +138,23 @@ describe('guest portal and host desk (browser)', () => {
     expect(await host.locator('main table').first().innerText()).not.toContain('Failed');
   });
 
+  it("the host asks why a guest can't get in: now is before the window; inside it, the chain holds to the door", async () => {
+    await host.goto(`/web/bookings/${booking.id}`);
+    await host.locator('#explain + form select[name=explain]').selectOption({ label: 'Charles Babbage' });
+    await host.getByRole('button', { name: 'Explain' }).click();
+    const verdict = host.locator('#explain-result .verdict');
+    await expect.poll(() => verdict.innerText()).toMatch(/^Charles Babbage cannot.*is outside the access window/);
+    expect(await host.locator('#explain-result ol.chain li.broken').first().innerText()).toMatch(/window/);
+    await shot(host, 'host-explain-outside-window');
+    // Inside the window (the location's wall clock), the same guest gets in by PIN at both doors.
+    await host.locator('#explain + form input[name=at]').fill(formatLocal(Date.parse(booking.start) + 30 * 60_000, 'Europe/London').slice(0, 16));
+    await host.getByRole('button', { name: 'Explain' }).click();
+    await expect.poll(() => host.locator('#explain-result .verdict').innerText()).toMatch(/^Charles Babbage can enter from .* by PIN at Front door and Meeting room 1/);
+    expect(await host.locator('#explain-result').innerText()).toMatch(/provider\s+Doors holds Front door for Charles Babbage/);
+    expect(await unlabelledControls(host)).toEqual([]);
+    await shot(host, 'host-explain-can-enter');
+  });
+
   it('cancelling revokes access, shown to host and guest', async () => {
     const admin = await loginAs(browser, h.baseUrl, h.keys.admin);
     await admin.page.goto(`/web/bookings/${booking.id}`);

@@ -11,6 +11,7 @@ import { writeAudit } from '../../store/audit.js';
 import { atLeast } from '../../api/auth.js';
 import type { WebModule } from '../index.js';
 import { guestBookingPage } from './guest.js';
+import { localToInstant, TimeInputError } from '../../domain/time.js';
 
 const enc = encodeURIComponent;
 export const MASK = '••••••';
@@ -43,7 +44,45 @@ function regenerateForm(ctx: WebContext, personId: string, integrationId: string
     <button type="submit" class="secondary" aria-label="Regenerate PIN for ${label}">Regenerate PIN</button></form>`;
 }
 
-async function hostBookingPage(ctx: WebContext, id: string) {
+/**
+ * "Why can't this guest get in?": the explainer for one guest of the booking at a moment (default now),
+ * asked for with a button, because it reads the provider live.
+ */
+async function explainPanel(ctx: WebContext, booking: any, people: string[], names: Map<string, string>, query: Record<string, string>): Promise<SafeHtml> {
+  const zone = booking.timeZone;
+  const asked = query.explain && people.includes(query.explain) ? query.explain : null;
+  let answer: SafeHtml | string = '';
+  if (asked) {
+    let at = '';
+    if (query.at) {
+      try {
+        at = new Date(localToInstant(query.at, zone)).toISOString();
+      } catch (err) {
+        if (!(err instanceof TimeInputError)) throw err;
+        answer = html`<p class="error" role="alert">${err.message}</p>`;
+      }
+    }
+    if (!answer) {
+      const res = await ctx.api('GET', `/v1/access/explain?${new URLSearchParams({ personId: asked, spaceId: booking.spaceId, ...(at ? { at } : {}) })}`);
+      const e = must(res);
+      answer = html`<div class="explain" id="explain-result">
+        <p class="verdict ${e.verdict.canEnter ? 'ok' : 'error'}"><strong>${names.get(asked) ?? asked}</strong> ${e.verdict.text}</p>
+        ${(e.targets as any[]).map((t) => html`<h3>${t.canEnter ? '✓' : '✗'} ${t.targetName} <span class="muted">(${t.integrationName})</span></h3>
+          <ol class="chain">${(t.chain as any[]).map((c) => html`<li class="${c.ok ? 'ok' : 'broken'}"><span class="link">${c.ok ? '✓' : '✗'} ${c.link}</span> ${c.says}</li>`)}</ol>`)}
+      </div>`;
+    }
+  }
+  return html`<h2 id="explain">Why can't they get in?</h2>
+  <form method="get" action="/web/bookings/${booking.id}#explain" class="inline-form">
+    <label>Guest <select name="explain">${people.map((pid) => html`<option value="${pid}" ${pid === asked ? 'selected' : ''}>${names.get(pid) ?? pid}</option>`)}</select></label>
+    <label>At <input type="datetime-local" name="at" step="60" value="${query.at ?? ''}"> <span class="muted">(${zone}; empty = now)</span></label>
+    <button type="submit" class="secondary">Explain</button>
+  </form>
+  <p class="hint">Walks booking, doors, window, PIN and what the door system holds right now, and says where it breaks.</p>
+  ${answer}`;
+}
+
+async function hostBookingPage(ctx: WebContext, id: string, query: Record<string, string> = {}) {
   const booking = must(await ctx.api('GET', `/v1/bookings/${enc(id)}`));
   const sync = must(await ctx.api('GET', `/v1/bookings/${enc(id)}/sync`));
   const integrations = must(await ctx.api('GET', ctx.q('/v1/integrations'))).results as any[];
@@ -77,6 +116,7 @@ async function hostBookingPage(ctx: WebContext, id: string) {
           ${e.state === 'left-valid' ? html`<div class="muted">still opens until ${localTime(e.validUntil, zone)}</div>` : ''}</td>
         <td data-label="Action">${retryForm(ctx, booking.id, e.integrationId, e.personId, `${who} at ${door(e.integrationId, e.targetRef)}`)}</td></tr>`;
     })}</tbody></table></div>
+  ${await explainPanel(ctx, booking, people, names, query)}
   <h2>PINs</h2>
   <p class="hint">A new PIN replaces the old one on every door; only the guest sees it.</p>
   <div class="table-wrap"><table class="stack"><thead><tr><th scope="col">Guest</th><th scope="col">Integration</th><th scope="col">Action</th></tr></thead><tbody>
@@ -111,9 +151,9 @@ export const hostPages: WebModule = (r) => {
     return ctx.render('Bookings', body, { current: '/web/bookings' });
   });
 
-  r.get('/web/bookings/:id', 'guest', async (ctx, p) => {
+  r.get('/web/bookings/:id', 'guest', async (ctx, p, query) => {
     if (ctx.principal.role === 'guest') return guestBookingPage(ctx, p.id);
-    return hostBookingPage(ctx, p.id);
+    return hostBookingPage(ctx, p.id, query);
   });
 
   r.post('/web/bookings/:id/retry', 'host', async (ctx, p, body) => {
