@@ -15,6 +15,7 @@ import { membershipRoutes } from './routes/memberships.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { accessRoutes } from './routes/access.js';
 import { explainRoutes } from './routes/explain.js';
+import { capacityRoutes } from './routes/capacity.js';
 import { adminRoutes } from './routes/admin.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { previewRoutes } from './routes/preview.js';
@@ -39,7 +40,7 @@ export async function refuseGuesser(app: App, ip: string): Promise<void> {
 /** Longest path segment routed (ids are far shorter; URL-key tokens are about 80 characters). */
 const MAX_PATH_PARAM = 500;
 
-const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, explainRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
+const routeModules = [venueRoutes, peopleRoutes, bookingRoutes, membershipRoutes, integrationRoutes, accessRoutes, explainRoutes, capacityRoutes, adminRoutes, previewRoutes, outboxRoutes, sourceRoutes, sourceFeedRoutes, visitRoutes, callbackRoutes, controllerRoutes, triggerRoutes, urlKeyRoutes];
 
 export async function buildServer(app: App, opts: { logger?: FastifyServerOptions['logger']; trustProxy?: FastifyServerOptions['trustProxy'] } = {}): Promise<Api> {
   const server = Fastify({

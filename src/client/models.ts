@@ -42,7 +42,7 @@ export interface Booking {
  * 'left-valid': the booking no longer wants access but the provider cannot withdraw the credential
  * it issued (an offline code); it keeps working until `validUntil`.
  */
-export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'awaiting-trigger' | 'revoking' | 'revoked' | 'left-valid';
+export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'awaiting-trigger' | 'waiting-for-slot' | 'revoking' | 'revoked' | 'left-valid';
 
 export interface AccessEntry {
   integrationId: string;

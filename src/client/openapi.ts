@@ -2065,7 +2065,7 @@ export interface paths {
                                  * @description The link of the chain that breaks; null when the person can enter
                                  * @enum {string|null}
                                  */
-                                broken: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "credential" | "sync" | "provider" | null;
+                                broken: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "capacity" | "credential" | "sync" | "provider" | null;
                                 text: string;
                             };
                             targets: {
@@ -2076,7 +2076,7 @@ export interface paths {
                                 targetName: string;
                                 canEnter: boolean;
                                 /** @enum {string|null} */
-                                broken: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "credential" | "sync" | "provider" | null;
+                                broken: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "capacity" | "credential" | "sync" | "provider" | null;
                                 window: {
                                     from: string;
                                     until: string | null;
@@ -2085,7 +2085,7 @@ export interface paths {
                                 way: string | null;
                                 chain: {
                                     /** @enum {string} */
-                                    link: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "credential" | "sync" | "provider";
+                                    link: "integration" | "mapping" | "booking" | "subscription" | "trigger" | "window" | "capacity" | "credential" | "sync" | "provider";
                                     ok: boolean;
                                     says: string;
                                 }[];
@@ -2163,6 +2163,126 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/{id}/capacity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Keypad capacity per target: codes held (Lockstep and others), free slots, who waits for one */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                targetRef: string;
+                                targetName: string | null;
+                                /** @description In force: the setting, else what the provider reports; null = not limited */
+                                capacity: number | null;
+                                setting: number | null;
+                                reported: number | null;
+                                /** @description Codes on the lock Lockstep did not create: counted, never touched */
+                                foreignCodes: number;
+                                lockstepCodes: number;
+                                free: number | null;
+                                /** @description Waiting for a free slot, nearest window first */
+                                waiting: {
+                                    personId: string;
+                                    windowStart: string;
+                                    waitingSince: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/{id}/targets/{targetRef}/capacity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how many codes a lock holds, where the provider does not say (e.g. a Nuki keypad: 99) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    targetRef: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Codes the lock holds; null: use the provider's figure (or no limit) */
+                        capacity: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            targetRef: string;
+                            targetName: string | null;
+                            /** @description In force: the setting, else what the provider reports; null = not limited */
+                            capacity: number | null;
+                            setting: number | null;
+                            reported: number | null;
+                            /** @description Codes on the lock Lockstep did not create: counted, never touched */
+                            foreignCodes: number;
+                            lockstepCodes: number;
+                            free: number | null;
+                            /** @description Waiting for a free slot, nearest window first */
+                            waiting: {
+                                personId: string;
+                                windowStart: string;
+                                waitingSince: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;

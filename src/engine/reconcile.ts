@@ -19,6 +19,7 @@ import { oneWindowPerTarget, planGrantSteps, startedWindowsOnly, type AppliedGra
 import type { PinService } from './pins.js';
 import type { SecretBox } from '../security/crypto.js';
 import { pinRulesFor } from './pin-rules.js';
+import { applySlotLimits, askLaterToYield, reserveSlot, slotFreed, staleForeignCodes } from './capacity.js';
 
 export interface ReconcileContext {
   db: Kysely<Database>;
@@ -27,6 +28,10 @@ export interface ReconcileContext {
   adapter: ProviderAdapter;
   integration: Row<'integrations'>;
   now: number;
+  /** Queue these people for a sync now (a keypad slot freed up for them). */
+  wake?: (personIds: string[]) => Promise<void>;
+  /** Set per run: slots for Lockstep's codes on capacity-limited targets (src/engine/capacity.ts). */
+  slots?: { limits: Map<string, number>; retryAt: number | null };
 }
 
 export interface ReconcileOutcome {
@@ -39,6 +44,7 @@ const ACTOR = 'engine';
 
 export async function reconcilePerson(ctx: ReconcileContext, personId: string, verify: boolean): Promise<ReconcileOutcome> {
   const { db, adapter, integration, now } = ctx;
+  ctx = { ...ctx };
   const caps = adapter.capabilities;
   let calls = 0;
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -97,6 +103,14 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       grants = await loadGrants(db, integration.id, personId);
     }
 
+    if (caps.pinOnLock) {
+      // Keypads hold few codes: a person waits for a free slot, or gives a later one up to a nearer.
+      const slots = await applySlotLimits({ db, adapter: countingAdapter(adapter, call), integration, now, wake: ctx.wake }, personId, desired, grants);
+      desired = slots.desired;
+      ctx = { ...ctx, slots: { limits: slots.limits, retryAt: slots.retryAt } };
+      if (slots.retryAt !== null) nextDueAt = nextDueAt === null ? slots.retryAt : Math.min(nextDueAt, slots.retryAt);
+    }
+
     if (desired.length === 0) {
       await revokeEverything(ctx, personId, user ?? null, grants, call, note);
       return { nextDueAt, calls };
@@ -152,6 +166,9 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       return { nextDueAt, calls };
     }
     await executeSteps(ctx, personId, steps, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
+    // A create that found the keypad full on writing its intent waits like the others.
+    const retryAt = ctx.slots?.retryAt ?? null;
+    if (retryAt !== null) nextDueAt = nextDueAt === null ? retryAt : Math.min(nextDueAt, retryAt);
     return { nextDueAt, calls };
   } finally {
     await writeAudit(db, audit);
@@ -190,6 +207,12 @@ async function forgetExpiredLeftValid(db: Kysely<Database>, integrationId: strin
     .where('state', '=', 'left-valid')
     .where('endsAt', '<=', now)
     .execute();
+}
+
+/** The adapter, with its keypad read counted as a provider call like every other. */
+function countingAdapter(adapter: ProviderAdapter, call: Call): ProviderAdapter {
+  if (!adapter.keypadOccupancy) return adapter;
+  return Object.assign(Object.create(adapter) as ProviderAdapter, { keypadOccupancy: (ref: string) => call(() => adapter.keypadOccupancy!(ref)) });
 }
 
 function roundDesired(desired: DesiredAccess[], round: (w: AccessWindow, targetRef: string) => AccessWindow): DesiredAccess[] {
@@ -269,7 +292,8 @@ async function executeStep(
   switch (step.op) {
     case 'create': {
       const id = newId('gr');
-      await db
+      const intent = (trx: Kysely<Database>) =>
+        trx
         .insertInto('providerGrants')
         .values({
           id,
@@ -285,7 +309,23 @@ async function executeStep(
           createdAt: now,
           updatedAt: now,
         })
-        .execute();
+        .execute()
+        .then(() => undefined);
+      const slots = ctx.slots?.limits.get(step.targetRef);
+      if (slots === undefined) await intent(db);
+      else if (!(await reserveSlot(db, integration.id, step.targetRef, personId, slots, intent))) {
+        // Another sync took the last slot between the ranking and now: wait like anyone else.
+        await db
+          .insertInto('slotWaits')
+          .values({ integrationId: integration.id, targetRef: step.targetRef, personId, startsAt: step.window.startsAt, since: now })
+          .onConflict((oc) => oc.columns(['integrationId', 'targetRef', 'personId']).doUpdateSet({ startsAt: step.window.startsAt }))
+          .execute();
+        // A later code that won the race gives its slot up; rank again shortly in any case.
+        await askLaterToYield(ctx, step.targetRef, personId, step.window.startsAt);
+        ctx.slots!.retryAt = Math.min(ctx.slots!.retryAt ?? Infinity, now + 5_000);
+        note('access.waiting-for-slot', { targetRef: step.targetRef });
+        return;
+      }
       const { ref, credential, fixed } = await call(() =>
         adapter.createGrant({ userRef: who.userRef, identity: who.identity!, targetRef: step.targetRef, window: step.window, pin: who.pin?.pin }),
       );
@@ -385,6 +425,8 @@ async function executeSteps(
           await executeStep(ctx, personId, step, who, call, (...entry) => void notes[i]!.push(entry));
         } catch (caught) {
           const err = caps.pinOnLock && (step.op === 'create' || step.op === 'update') ? await replacePinOnConflict(ctx, personId, caught) : caught;
+          // A refused code on a keypad: perhaps someone filled it by hand; count its codes again.
+          if (caps.pinOnLock && step.op === 'create' && err instanceof ProviderError && err.kind === 'rejected') await staleForeignCodes(ctx.db, ctx.integration.id, step.targetRef);
           const freshPin = err !== caught;
           failures[i] = { err, stops: !freshPin && !isOneDoorFailure(err) };
           if (freshPin || failures[i]!.stops) return;
@@ -413,6 +455,7 @@ async function deleteGrant(ctx: ReconcileContext, g: AppliedGrant, userRef: stri
   }
   await db.deleteFrom('providerGrants').where('id', '=', g.id).execute();
   note('access.revoked', { targetRef: g.targetRef, ...windowDetails(g) }, reasonText(g));
+  if (adapter.capabilities.pinOnLock) await slotFreed(ctx, g.targetRef);
 }
 
 /**

@@ -292,7 +292,18 @@ export class SyncEngine {
     try {
       const adapter = this.adapterFor(integration);
       const outcome = await reconcilePerson(
-        { db, pins: this.opts.pins, secrets: this.opts.secrets, adapter, integration, now },
+        {
+          db,
+          pins: this.opts.pins,
+          secrets: this.opts.secrets,
+          adapter,
+          integration,
+          now,
+          wake: async (people) => {
+            await queue.enqueue(integration.id, people);
+            this.wake();
+          },
+        },
         item.personId,
         item.verify === 1,
       );

@@ -11,8 +11,9 @@ import { loadRule, loadRules, paidBookings, partialRule } from '../store/trigger
 /**
  * 'left-valid': the booking no longer wants access but the provider cannot withdraw the credential it
  * issued (offline code); it keeps working until `validUntil`.
+ * 'waiting-for-slot': the lock's keypad is full; the code is written when a slot frees (nearest first).
  */
-export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'awaiting-trigger' | 'revoking' | 'revoked' | 'left-valid';
+export type AccessState = 'applied' | 'pending' | 'failed' | 'scheduled' | 'awaiting-trigger' | 'waiting-for-slot' | 'revoking' | 'revoked' | 'left-valid';
 
 export interface AccessEntry {
   integrationId: string;
@@ -61,9 +62,10 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
   if (mappings.length === 0) return { state: 'not-mapped', entries: [] };
 
   const integrationIds = [...new Set(mappings.map((m) => m.integrationId))];
-  const [grants, work] = await Promise.all([
+  const [grants, work, slotWaits] = await Promise.all([
     db.selectFrom('providerGrants').selectAll().where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
     db.selectFrom('syncWork').selectAll().where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
+    db.selectFrom('slotWaits').select(['integrationId', 'personId', 'targetRef']).where('integrationId', 'in', integrationIds).where('personId', 'in', people).execute(),
   ]);
   const tag = `booking:${booking.id}`;
   // Trigger rules (domain/triggers.ts): access is not issued before the booking's trigger fires.
@@ -106,6 +108,9 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
         state = 'pending';
       }
       if ((state === 'revoking') && pending?.lastError) state = 'failed';
+      if ((state === 'pending' || state === 'scheduled') && slotWaits.some((w) => w.integrationId === m.integrationId && w.personId === personId && w.targetRef === m.targetRef)) {
+        state = 'waiting-for-slot';
+      }
       entries.push({
         integrationId: m.integrationId,
         personId,
@@ -136,6 +141,7 @@ function overall(entries: AccessEntry[]): AccessState {
   if (has('revoking')) return 'revoking';
   if (entries.every((e) => e.state === 'revoked')) return 'revoked';
   if (entries.every((e) => e.state === 'revoked' || e.state === 'left-valid')) return 'left-valid';
+  if (has('waiting-for-slot')) return 'waiting-for-slot';
   if (has('scheduled')) return 'scheduled';
   if (has('awaiting-trigger')) return 'awaiting-trigger';
   return 'applied';

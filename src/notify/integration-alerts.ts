@@ -5,7 +5,7 @@
  * restarts) and ends when it sees it healthy again.
  */
 import type { ScanContext } from './context.js';
-import { integrationFailing } from './messages.js';
+import { integrationFailing, targetFull } from './messages.js';
 import { render } from './render.js';
 
 export async function scanIntegrations(ctx: ScanContext): Promise<number> {
@@ -50,6 +50,61 @@ export async function scanIntegrations(ctx: ScanContext): Promise<number> {
     for (const to of recipients) {
       const added = await ctx.outbox.add(
         { organisationId: integ.organisationId, personId: null, toAddress: to, kind: 'integration.failing', dedupeKey: `integration.failing:${integ.id}:${since}:${to}`, message },
+        ctx.deliver,
+        ctx.now,
+      );
+      if (added) queued++;
+    }
+  }
+  return queued;
+}
+
+/**
+ * Alerts admins once when a keypad is full and guests wait for a free slot: one alert per episode,
+ * which starts when the notifier first sees someone waiting on the target and ends when no one does.
+ */
+export async function scanFullTargets(ctx: ScanContext): Promise<number> {
+  const { db } = ctx;
+  const waits = await db
+    .selectFrom('slotWaits')
+    .innerJoin('integrations', 'integrations.id', 'slotWaits.integrationId')
+    .innerJoin('organisations', 'organisations.id', 'integrations.organisationId')
+    .select(['slotWaits.integrationId', 'slotWaits.targetRef', 'integrations.organisationId', 'integrations.name as integrationName', 'organisations.name as organisationName'])
+    .execute();
+  const marks = await db.selectFrom('notifierMarks').select(['key', 'value']).where('key', 'like', 'target-full:%').execute();
+  const full = new Map<string, (typeof waits)[number] & { waiting: number }>();
+  for (const w of waits) {
+    const key = `target-full:${w.integrationId}:${w.targetRef}`;
+    const seen = full.get(key);
+    full.set(key, { ...w, waiting: (seen?.waiting ?? 0) + 1 });
+  }
+  // An episode that is over (no one waits any more) ends: the next time it fills up is a new alert.
+  for (const m of marks) if (!full.has(m.key)) await db.deleteFrom('notifierMarks').where('key', '=', m.key).execute();
+  let queued = 0;
+  for (const [markKey, t] of full) {
+    await db.insertInto('notifierMarks').values({ key: markKey, value: ctx.now }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    const since = (await db.selectFrom('notifierMarks').select('value').where('key', '=', markKey).executeTakeFirstOrThrow()).value;
+    const [capacityRow, codes, mapping] = await Promise.all([
+      db.selectFrom('targetCapacity').selectAll().where('integrationId', '=', t.integrationId).where('targetRef', '=', t.targetRef).executeTakeFirst(),
+      db.selectFrom('providerGrants').select((eb) => eb.fn.countAll<number>().as('n')).where('integrationId', '=', t.integrationId).where('targetRef', '=', t.targetRef).executeTakeFirst(),
+      db.selectFrom('mappings').select('targetName').where('integrationId', '=', t.integrationId).where('targetRef', '=', t.targetRef).executeTakeFirst(),
+    ]);
+    const message = render(
+      targetFull({
+        organisationName: t.organisationName,
+        integrationName: t.integrationName,
+        targetName: mapping?.targetName ?? t.targetRef,
+        capacity: capacityRow?.setting ?? capacityRow?.reported ?? 0,
+        lockstepCodes: Number(codes?.n ?? 0),
+        foreignCodes: capacityRow?.foreignCodes ?? 0,
+        waiting: t.waiting,
+        fullSince: since,
+      }),
+    );
+    const recipients = ctx.alertTo.length ? ctx.alertTo : [''];
+    for (const to of recipients) {
+      const added = await ctx.outbox.add(
+        { organisationId: t.organisationId, personId: null, toAddress: to, kind: 'target.full', dedupeKey: `target.full:${t.integrationId}:${t.targetRef}:${since}:${to}`, message },
         ctx.deliver,
         ctx.now,
       );

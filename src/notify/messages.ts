@@ -4,7 +4,7 @@
  */
 import { localTime, localWindow, type MessageContent, type MessageSection } from './render.js';
 
-export type NotificationKind = 'booking.confirmed' | 'booking.moved' | 'booking.revoked' | 'credential.changed' | 'pin.changed' | 'integration.failing';
+export type NotificationKind = 'booking.confirmed' | 'booking.moved' | 'booking.revoked' | 'credential.changed' | 'pin.changed' | 'integration.failing' | 'target.full';
 
 export interface DoorAccess {
   targetName: string;
@@ -202,6 +202,39 @@ export function integrationFailing(f: IntegrationFailingFacts): MessageContent {
           ['Last error', f.lastError],
           ['People waiting for a sync', String(f.peopleWaiting)],
           ['Attempts so far (worst case)', String(f.maxAttempts)],
+        ],
+      },
+    ],
+    secrets: [],
+  };
+}
+
+export interface TargetFullFacts {
+  organisationName: string;
+  integrationName: string;
+  targetName: string;
+  capacity: number;
+  lockstepCodes: number;
+  foreignCodes: number;
+  waiting: number;
+  fullSince: number;
+}
+
+export function targetFull(f: TargetFullFacts): MessageContent {
+  return {
+    subject: `Keypad full: ${f.targetName} on ${f.integrationName} (${f.organisationName})`,
+    greeting: 'Hello,',
+    paragraphs: [
+      `${f.targetName} holds ${f.capacity} codes and all are in use, so ${f.waiting === 1 ? 'one guest is' : `${f.waiting} guests are`} waiting for a free slot. Codes whose booking has started are never removed; the nearest booking gets the next free slot.`,
+      'Free slots by removing codes you no longer need from the lock (Lockstep counts codes it did not create, and never touches them), by programming codes fewer days ahead (the integration\'s provisioning horizon), or by setting the true capacity if the lock holds more. You will not get another alert until the keypad has had room again.',
+    ],
+    sections: [
+      {
+        rows: [
+          ['Full since', new Date(f.fullSince).toISOString()],
+          ['Codes by Lockstep', String(f.lockstepCodes)],
+          ['Codes by others', String(f.foreignCodes)],
+          ['Guests waiting', String(f.waiting)],
         ],
       },
     ],

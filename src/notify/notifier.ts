@@ -21,7 +21,7 @@ import type { MailTransport } from './transport.js';
 import { SMS_PREFIX, type SmsSender } from './sms.js';
 import { scanBookings } from './booking-notices.js';
 import { scanPins } from './pin-notices.js';
-import { scanIntegrations } from './integration-alerts.js';
+import { scanFullTargets, scanIntegrations } from './integration-alerts.js';
 
 export interface NotifierSettings {
   /** null: no SMTP configured; messages are kept in the local outbox (GET /v1/outbox). */
@@ -158,7 +158,7 @@ export class Notifier {
         this.settled.delete(key);
       }
     }
-    const queued = (await scanBookings(ctx)) + (await scanPins(ctx)) + (await scanIntegrations(ctx));
+    const queued = (await scanBookings(ctx)) + (await scanPins(ctx)) + (await scanIntegrations(ctx)) + (await scanFullTargets(ctx));
     if (queued) this.s.logger.info({ queued }, 'notifications queued');
   }
 

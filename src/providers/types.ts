@@ -61,6 +61,8 @@ export interface AccessTarget {
   kind: TargetKind;
   /** Target-specific tightening of the provider's PIN rules. */
   pinRules?: Partial<PinRules>;
+  /** Codes the lock holds at most, where the provider reports it (Seam: max_active_codes_supported). */
+  capacity?: number;
 }
 
 /** Who Lockstep is asking the provider to know about. In privacy mode only `key` and a pseudonym leave Lockstep. */
@@ -165,6 +167,12 @@ export interface ProviderAdapter {
     remove: { grantRef: string; targetRef: string }[];
   }): Promise<{ created: string[]; /** New refs of updated grants, in the order of `update` (undefined = unchanged). */ updated?: (string | undefined)[] }>;
 
+  /**
+   * Optional, code-on-lock providers: how many codes the target holds at most (null: the provider does
+   * not say) and how many codes on it this integration did not create (counted against the capacity,
+   * never touched). One read; the engine keeps the answer for a few minutes.
+   */
+  keypadOccupancy?(targetRef: string): Promise<{ capacity: number | null; foreignCodes: number }>;
   /** Read back what the provider actually holds for one person (drift detection, crash adoption). */
   observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation>;
 

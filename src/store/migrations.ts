@@ -610,6 +610,58 @@ const personIndexes: Migration = {
   },
 };
 
+/**
+ * Keypads that fill up (issue 13). Per access target: the capacity the provider reports and the
+ * admin's own setting (which wins), and how many codes on it Lockstep did not create (read from the
+ * provider; counted, never touched). `slot_waits` holds the people whose code waits for a free slot,
+ * with the start of the window they wait for: the nearest is served first.
+ */
+const targetCapacity: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('target_capacity')
+      .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+      .addColumn('target_ref', 'text', (c) => c.notNull())
+      .addColumn('reported', 'integer')
+      .addColumn('setting', 'integer')
+      .addColumn('foreign_codes', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('foreign_read_at', 'bigint')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('target_capacity_pk', ['integration_id', 'target_ref'])
+      .execute();
+    await db.schema
+      .createTable('slot_waits')
+      .addColumn('integration_id', 'text', (c) => c.notNull().references('integrations.id').onDelete('cascade'))
+      .addColumn('target_ref', 'text', (c) => c.notNull())
+      .addColumn('person_id', 'text', (c) => c.notNull())
+      .addColumn('starts_at', 'bigint', (c) => c.notNull())
+      .addColumn('since', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('slot_waits_pk', ['integration_id', 'target_ref', 'person_id'])
+      .execute();
+  },
+};
+
+/**
+ * PIN prefix clashes across PIN lengths (issue 13): a keypad that opens as soon as the digits typed
+ * match a code opens for a 4-digit PIN while someone types a 6-digit one that starts with it. Each
+ * live PIN's proper prefixes are kept as keyed hashes (the same keyed hash as `pins.pin_hash`), so a
+ * new PIN is checked both ways without decrypting anyone's. `prefixes_indexed` marks PINs done (older
+ * PINs are indexed on the next start).
+ */
+const pinPrefixes: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable('pin_prefixes')
+      .addColumn('pin_id', 'text', (c) => c.notNull().references('pins.id').onDelete('cascade'))
+      .addColumn('integration_id', 'text', (c) => c.notNull())
+      .addColumn('prefix_hash', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('pin_prefixes_pk', ['pin_id', 'prefix_hash'])
+      .execute();
+    await db.schema.createIndex('pin_prefixes_lookup').on('pin_prefixes').columns(['integration_id', 'prefix_hash']).execute();
+    await db.schema.alterTable('pins').addColumn('prefixes_indexed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 class StaticMigrations implements MigrationProvider {
   constructor(private readonly dialect: StoreDialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -625,6 +677,8 @@ class StaticMigrations implements MigrationProvider {
       '0009_scale_out': scaleOut(this.dialect),
       '0010_sync_work_claim_index': syncWorkClaimIndex,
       '0011_person_indexes': personIndexes,
+      '0012_target_capacity': targetCapacity,
+      '0013_pin_prefixes': pinPrefixes,
     };
   }
 }

@@ -151,6 +151,15 @@ export interface PinsTable {
   pinHash: string;
   createdAt: number;
   revokedAt: number | null;
+  /** 1 once the PIN's proper prefixes are in pin_prefixes (migration 0013). */
+  prefixesIndexed: ColumnType<number, number | undefined, number>;
+}
+
+/** Keyed hashes of each proper prefix of a PIN (prefix clashes across PIN lengths). */
+export interface PinPrefixesTable {
+  pinId: string;
+  integrationId: string;
+  prefixHash: string;
 }
 
 export type AppliedState = 'creating' | 'present' | 'updating' | 'deleting';
@@ -197,6 +206,26 @@ export interface ProviderGrantsTable {
   fixed: ColumnType<number, number | undefined, number>;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Keypad capacity per access target (migration 0012). Capacity used = setting ?? reported. */
+export interface TargetCapacityTable {
+  integrationId: string;
+  targetRef: string;
+  reported: number | null;
+  setting: number | null;
+  foreignCodes: ColumnType<number, number | undefined, number>;
+  foreignReadAt: number | null;
+  updatedAt: number;
+}
+
+/** A person whose code on a full target waits for a free slot; `startsAt`: the window's start. */
+export interface SlotWaitsTable {
+  integrationId: string;
+  targetRef: string;
+  personId: string;
+  startsAt: number;
+  since: number;
 }
 
 export interface SyncWorkTable {
@@ -469,6 +498,9 @@ export interface Database {
   icalFeeds: IcalFeedsTable;
   icalFeedEvents: IcalFeedEventsTable;
   syncWork: SyncWorkTable;
+  targetCapacity: TargetCapacityTable;
+  pinPrefixes: PinPrefixesTable;
+  slotWaits: SlotWaitsTable;
   apiKeys: ApiKeysTable;
   auditLog: AuditLogTable;
   notifications: NotificationsTable;

@@ -170,6 +170,7 @@ export function stateBadge(state: string): SafeHtml {
     revoking: 'Revoking',
     revoked: 'Revoked',
     'left-valid': 'Still valid (offline code)',
+    'waiting-for-slot': 'Waiting for a free slot',
     'not-mapped': 'No doors mapped',
     present: 'On the provider',
     creating: 'Being created',
@@ -243,7 +244,7 @@ ol.chain li.ok .link{color:var(--ok)}
 .s-pending,.s-scheduled,.s-creating,.s-updating,.s-revoking,.s-deleting{background:#fff4e0;color:var(--warn)}
 .s-failed{background:#fdecea;color:var(--err)}
 .s-revoked,.s-not-mapped,.s-cancelled{background:#eef1f4;color:#3d4852}
-.s-left-valid{background:#fff4e0;color:var(--warn)}
+.s-left-valid,.s-waiting-for-slot{background:#fff4e0;color:var(--warn)}
 .s-mail-sent{background:#e6f4ea;color:var(--ok)}
 .s-mail-queued{background:#fff4e0;color:var(--warn)}
 .s-mail-failed{background:#fdecea;color:var(--err)}

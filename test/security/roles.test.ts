@@ -99,6 +99,9 @@ const table: Record<string, Rule> = {
   'POST /v1/me/open': guestOnly,
   // explain.ts: staff ask about anyone in their organisation, a guest about itself only
   'GET /v1/access/explain': guest,
+  // capacity.ts
+  'GET /v1/integrations/{id}/capacity': host,
+  'PUT /v1/integrations/{id}/targets/{targetRef}/capacity': admin,
   // admin.ts (platform-admin keys need platform-admin: see the field-level test)
   'POST /v1/api-keys': admin,
   'DELETE /v1/api-keys/{id}': admin,

@@ -252,6 +252,8 @@ async function populate(
       sources: ical,
       callbacks: callback.id,
       cards: `ada.${tag}@example.com`,
+      // an access target (the path segment after /targets/): the door the venue's space is mapped to
+      targets: 'ag-front-door',
       // outbox, deliveries: set once both venues exist
     },
     byProperty: {

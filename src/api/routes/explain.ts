@@ -10,7 +10,7 @@ import { ApiError, badRequest, forbidden, notFound } from '../errors.js';
 import { explainAccess, ExplainInputError } from '../../engine/explain/index.js';
 import { parseInstant, TimeInputError } from '../../domain/time.js';
 
-const links = z.enum(['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'credential', 'sync', 'provider']);
+const links = z.enum(['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'capacity', 'credential', 'sync', 'provider']);
 const window = z.object({ from: z.string(), until: z.string().nullable() });
 
 export const explanationSchema = z.object({

@@ -16,6 +16,7 @@ import { loadPersonFacts } from '../../store/facts.js';
 import { loadRule, loadRules, paidBookings, partialRule } from '../../store/triggers.js';
 import { effectiveTrigger, triggerState } from '../../domain/triggers.js';
 import { userKey } from '../reconcile.js';
+import { capacityReport, type TargetCapacityReport } from '../capacity.js';
 
 export interface ExplainQuery {
   organisationId: string;
@@ -90,6 +91,8 @@ export interface TargetEvidence {
   live: LiveRead;
   /** The engine's queue entry for this person on this integration, if any. */
   work: Pick<Row<'syncWork'>, 'dueAt' | 'attempts' | 'lastError' | 'claimedBy'> | null;
+  /** The target's keypad capacity (null: not limited) and whether this person waits for a free slot. */
+  slots: { report: TargetCapacityReport | null; waiting: boolean };
 }
 
 export interface Evidence {
@@ -322,7 +325,11 @@ async function targetEvidence(
     }
   }
 
+  const [report] = await capacityReport(db, integration.id, t.targetRef);
+  const slots = { report: report && report.capacity !== null ? report : null, waiting: report?.waiting.some((w) => w.personId === t.personId) ?? false };
+
   return {
+    slots,
     integration,
     targetRef: t.targetRef,
     targetName: t.targetName,

@@ -6,7 +6,7 @@
 import { DateTime } from 'luxon';
 import type { BookingEvidence, Evidence, TargetEvidence } from './evidence.js';
 
-export type Link = 'integration' | 'mapping' | 'booking' | 'subscription' | 'trigger' | 'window' | 'credential' | 'sync' | 'provider';
+export type Link = 'integration' | 'mapping' | 'booking' | 'subscription' | 'trigger' | 'window' | 'capacity' | 'credential' | 'sync' | 'provider';
 
 export interface LinkCheck {
   link: Link;
@@ -38,7 +38,7 @@ export interface Verdict {
 }
 
 /** Order of the links: a target that breaks later got further, and its reason is the one to tell. */
-const ORDER: Link[] = ['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'credential', 'sync', 'provider'];
+const ORDER: Link[] = ['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'capacity', 'credential', 'sync', 'provider'];
 
 export function decide(e: Evidence): Verdict {
   const when = (ms: number) => local(ms, e.timeZone, e.now);
@@ -144,6 +144,17 @@ function decideTarget(e: Evidence, t: TargetEvidence): TargetVerdict {
   }
   const window = { from: covering.startsAt, until: covering.endsAt };
   pass('window', `the access window runs ${covering.endsAt === null ? `from ${when(covering.startsAt)} with no end` : `from ${when(covering.startsAt)} to ${when(covering.endsAt)}`} (${e.timeZone})`);
+
+  // A full keypad: the code waits for a free slot (nearest window first; started codes never removed).
+  const slots = t.slots.report;
+  if (slots) {
+    const use = `${slots.lockstepCodes + slots.foreignCodes} of ${slots.capacity} codes: ${slots.lockstepCodes} by Lockstep, ${slots.foreignCodes} by others`;
+    if (t.slots.waiting && !t.grants.some((g) => g.state === 'present')) {
+      const place = slots.waiting.findIndex((w) => w.personId === e.person.id) + 1;
+      return failWithWork('capacity', `the keypad of ${t.targetName} is full (${use}); ${e.person.name}'s code is waiting for a free slot (number ${place} in the queue, nearest booking first)`, true);
+    }
+    pass('capacity', `the keypad of ${t.targetName} holds ${use} (room for ${slots.capacity})`);
+  }
 
   // The credential: a PIN Lockstep keeps, or a code the provider issued for a grant.
   let way = 'card or mobile credential';

@@ -244,6 +244,17 @@ export class NukiAdapter implements ProviderAdapter {
     await this.http.request('DELETE', `/smartlock/${enc(input.targetRef)}/auth/${enc(input.grantRef)}`, { expect: [404] });
   }
 
+  /**
+   * Nuki's API does not report how many keypad codes a lock holds (the admin sets it per target; see
+   * notes.md). Codes whose name is not a Lockstep identity key (`lockstep-…`, privacy mode `ls-…`)
+   * were made by someone else, in the Nuki app: they count, and Lockstep never touches them.
+   */
+  async keypadOccupancy(targetRef: string): Promise<{ capacity: null; foreignCodes: number }> {
+    const { body } = await this.http.request<ApiSmartlockAuth[]>('GET', `/smartlock/${enc(targetRef)}/auth`, { query: { types: String(KEYPAD_CODE) } });
+    const foreignCodes = body.filter((a) => a.type === KEYPAD_CODE && !/^(lockstep-|ls-)/.test(a.name)).length;
+    return { capacity: null, foreignCodes };
+  }
+
   /** One call: every keypad auth on the account, kept where the name is this person's key. */
   async observe(input: { userRef?: string; key: string; grantRefs?: { ref: string; targetRef: string }[] }): Promise<Observation> {
     const { body } = await this.http.request<ApiSmartlockAuth[]>('GET', '/smartlock/auth', { query: { types: String(KEYPAD_CODE) } });

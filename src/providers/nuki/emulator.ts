@@ -60,6 +60,11 @@ export interface NukiEmulatorOptions {
   rateLimit?: NukiRateLimit | null;
   /** Keep every API request for conformance tests (`recorded()`); off by default. */
   recordRequests?: boolean;
+  /**
+   * Keypad codes one smartlock holds (default 99, see notes.md); creating one more is refused. Nuki does
+   * not document the answer to a full keypad: the emulator's 422 is an assumption.
+   */
+  keypadCapacity?: number;
 }
 
 export interface NukiEmulatorState {
@@ -106,6 +111,8 @@ export const DEFAULT_NUKI_RATE_LIMIT: NukiRateLimit = Object.freeze({ limit: 600
 
 export const NUKI_AUTH_NAME_MAX = 32;
 export const NUKI_TYPE_KEYPAD_CODE = 13;
+/** "Insgesamt können 99 verschiedene Zugriffscodes vergeben" (see notes.md; one Nuki answer says 100). */
+export const NUKI_KEYPAD_CAPACITY = 99;
 const KEYPAD_CODE_RE = /^[1-9]{6}$/;
 const KEYPAD_CODE_BANNED_PREFIX = '12';
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -207,6 +214,7 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
   const locks = (opts.smartlocks ?? DEFAULT_NUKI_SMARTLOCKS).map((l) => ({ ...l }));
   const lockIds = new Set(locks.map((l) => l.smartlockId));
   let rateLimit: NukiRateLimit | null = opts.rateLimit === undefined ? DEFAULT_NUKI_RATE_LIMIT : opts.rateLimit;
+  const keypadCapacity = opts.keypadCapacity ?? NUKI_KEYPAD_CAPACITY;
   let recent: number[] = []; // request times inside the current window (one token is accepted)
 
   // State. Ids keep counting across reset() so a stale reference never hits a new object.
@@ -280,6 +288,8 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
     const fromTime = intIn(body, 'allowedFromTime', 0, 1439) ?? 0;
     const untilTime = intIn(body, 'allowedUntilTime', 0, 1440) ?? 0;
     if (codeTaken(smartlockId, code)) throw new EmulatorHttpError(409, 'Conflict', 'code: already used by another authorization on this smartlock');
+    const onLock = [...auths.values()].filter((x) => x.smartlockId === smartlockId && x.type === NUKI_TYPE_KEYPAD_CODE).length;
+    if (onLock >= keypadCapacity) throw new EmulatorHttpError(422, 'Unprocessable Entity', `keypad: full (${keypadCapacity} keypad codes on this smartlock); delete one first`);
     const now = Date.now();
     const a: AuthRecord = {
       id: randomBytes(12).toString('hex'),

@@ -238,6 +238,7 @@ export class SeamAdapter implements ProviderAdapter {
         ...(description ? { description } : {}),
         kind: 'lock' as const,
         ...(rules ? { pinRules: rules } : {}),
+        ...(d.properties?.max_active_codes_supported ? { capacity: d.properties.max_active_codes_supported } : {}),
       };
     });
   }
@@ -469,6 +470,21 @@ export class SeamAdapter implements ProviderAdapter {
       cursor = res.pagination.next_page_cursor;
     }
     return all;
+  }
+
+  /**
+   * Capacity from the device's `max_active_codes_supported`; codes Lockstep did not create are the
+   * device's managed codes without a Lockstep key in their name plus its unmanaged codes (made in the
+   * lock's own app), which Lockstep never touches.
+   */
+  async keypadOccupancy(deviceId: string): Promise<{ capacity: number | null; foreignCodes: number }> {
+    this.devices.delete(deviceId); // a fresh read: the figure is what this is for
+    const device = await this.device(deviceId);
+    const managed = await this.post<{ access_codes: SeamAccessCode[] }>('/access_codes/list', { device_id: deviceId });
+    const unmanaged = await this.post<{ access_codes?: unknown[] }>('/access_codes/unmanaged/list', { device_id: deviceId }, [404]).catch(() => null);
+    const ours = (name: string | null) => typeof name === 'string' && /^(lockstep-|ls-)/.test(name);
+    const foreignCodes = managed.access_codes.filter((c) => !ours(c.name)).length + (unmanaged?.access_codes?.length ?? 0);
+    return { capacity: device.properties?.max_active_codes_supported ?? null, foreignCodes };
   }
 
   private async device(deviceId: string): Promise<SeamDevice> {

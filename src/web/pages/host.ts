@@ -12,6 +12,7 @@ import { atLeast } from '../../api/auth.js';
 import type { WebModule } from '../index.js';
 import { guestBookingPage } from './guest.js';
 import { localToInstant, TimeInputError } from '../../domain/time.js';
+import { capacityReport } from '../../engine/capacity.js';
 
 const enc = encodeURIComponent;
 export const MASK = '••••••';
@@ -80,6 +81,25 @@ async function explainPanel(ctx: WebContext, booking: any, people: string[], nam
   </form>
   <p class="hint">Walks booking, doors, window, PIN and what the door system holds right now, and says where it breaks.</p>
   ${answer}`;
+}
+
+/** Locks that hold a limited number of codes: how full each is, and who waits for a free slot. */
+async function keypadsSection(ctx: WebContext, integrationIds: string[], intName: (id: string) => string, door: (integrationId: string, ref: string) => string, zone: string): Promise<SafeHtml | string> {
+  const reports = (await Promise.all(integrationIds.map(async (id) => (await capacityReport(ctx.app.store.db, id)).map((r) => ({ ...r, integrationId: id }))))).flat().filter((r) => r.capacity !== null || r.waiting.length);
+  if (reports.length === 0) return '';
+  const names = await peopleNames(ctx, reports.flatMap((r) => r.waiting.map((w) => w.personId)));
+  return html`<h2>Keypads</h2>
+  <p class="hint">Locks that hold a limited number of codes. Codes made outside Lockstep count and are never touched; when a lock is full the nearest booking gets the next free slot.</p>
+  <div class="table-wrap"><table class="stack"><caption>Capacity per lock</caption>
+    <thead><tr><th scope="col">Lock</th><th scope="col">Capacity</th><th scope="col">Codes by Lockstep</th><th scope="col">Codes by others</th><th scope="col">Free</th><th scope="col">Waiting for a free slot</th></tr></thead>
+    <tbody>${reports.map((r) => html`<tr>
+      <td data-label="Lock">${door(r.integrationId, r.targetRef)} <span class="muted">(${intName(r.integrationId)})</span></td>
+      <td data-label="Capacity">${r.capacity ?? 'not limited'}${r.setting !== null ? html` <span class="muted">(set by an admin)</span>` : r.reported !== null ? html` <span class="muted">(reported by the lock)</span>` : ''}</td>
+      <td data-label="Codes by Lockstep">${r.lockstepCodes}</td>
+      <td data-label="Codes by others">${r.foreignCodes}</td>
+      <td data-label="Free">${r.free ?? '—'}</td>
+      <td data-label="Waiting for a free slot">${r.waiting.length === 0 ? html`<span class="muted">no one</span>` : html`<ol class="plain">${r.waiting.map((w) => html`<li>${names.get(w.personId) ?? w.personId} · from ${localTime(w.startsAt, zone)} ${stateBadge('waiting-for-slot')}</li>`)}</ol>`}</td></tr>`)}
+    </tbody></table></div>`;
 }
 
 async function hostBookingPage(ctx: WebContext, id: string, query: Record<string, string> = {}) {
@@ -231,7 +251,8 @@ export const hostPages: WebModule = (r) => {
     const body = html`<p>Every PIN and provider-issued credential Lockstep manages. The codes themselves are never shown here — only the guest sees them.</p>
     <div class="table-wrap"><table class="stack"><caption>Codes (times in ${zone})</caption>
       <thead><tr><th scope="col">Guest</th><th scope="col">Code</th><th scope="col">Integration</th><th scope="col">Doors</th><th scope="col">Valid from</th><th scope="col">Valid until</th><th scope="col">Sync</th><th scope="col">Action</th></tr></thead>
-      <tbody>${pinRows.length + credRows.length === 0 ? html`<tr><td colspan="8">No codes issued yet.</td></tr>` : ''}${pinRows}${credRows}</tbody></table></div>`;
+      <tbody>${pinRows.length + credRows.length === 0 ? html`<tr><td colspan="8">No codes issued yet.</td></tr>` : ''}${pinRows}${credRows}</tbody></table></div>
+    ${await keypadsSection(ctx, ids, intName, door, zone)}`;
     return ctx.render('Code overview', body, { current: '/web/codes' });
   });
 };

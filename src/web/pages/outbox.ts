@@ -26,6 +26,7 @@ const kindLabels: Record<string, string> = {
   'pin.changed': 'PIN changed',
   'credential.changed': 'New access code',
   'integration.failing': 'Integration failing',
+  'target.full': 'Keypad full',
 };
 const kindLabel = (k: string) => kindLabels[k] ?? k;
 
