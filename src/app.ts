@@ -70,6 +70,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   const queue = new WorkQueue(store.db, store.dialect);
   const pins = new PinService(store.db, secrets);
+  // PINs issued before prefix clashes were checked get their prefixes indexed (once; a no-op after).
+  await pins.indexOlderPins();
   const { smtpUrl, smsGatewayUrl, smsGatewayToken, ...notifierSettings } = options.notifier ?? {};
   const notifier = new Notifier(
     { db: store.db, secrets, pins },

@@ -69,6 +69,51 @@ describe.each(storeKinds)('PINs on %s', (kind) => {
     expect(error?.message).toMatch(/PIN length/);
   });
 
+  it('no live PIN is a prefix of another when the PIN length changes (a keypad opens at the shorter)', async () => {
+    // A venue had 4-digit PINs, then switched to 5 digits: the old PINs stay live until regenerated.
+    const four: PinRules = { length: 4, minLength: 4, maxLength: 5, allowedDigits: '12', bannedPrefixes: [] };
+    const five: PinRules = { ...four, length: 5 };
+    const short: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      try {
+        short.push((await app.pins.ensure(integration, await person(), four, org)).pin);
+      } catch {
+        break; // the 4-digit space is full
+      }
+    }
+    expect(short.length).toBeGreaterThan(3);
+    const long: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      try {
+        long.push((await app.pins.ensure(integration, await person(), five, org)).pin);
+      } catch {
+        break;
+      }
+    }
+    expect(long.length).toBeGreaterThan(0);
+    for (const l of long) for (const s of short) expect(l.startsWith(s), `${l} starts with the live PIN ${s}`).toBe(false);
+    // Both ways: a shorter PIN that a live longer one starts with clashes too; a revoked one no longer does.
+    const longest = long[0]!;
+    expect(await app.pins.clashes(integration, longest.slice(0, 4))).toBe(true);
+    expect(await app.pins.clashes(integration, `${short[0]}2`)).toBe(true);
+    const holder = (await app.store.db.selectFrom('pins').select('personId').where('pinHash', '=', app.secrets.keyedHash(longest, `pin:${integration}`)).executeTakeFirstOrThrow()).personId;
+    await app.pins.regenerate(integration, holder, { ...five, allowedDigits: '123456789', length: 5 }, org, 'test');
+    // The replaced PIN is free again (its holder's new one is from other digits).
+    expect(await app.pins.clashes(integration, longest)).toBe(false);
+  });
+
+  it('indexes the prefixes of PINs issued before the check existed, once', async () => {
+    const a = await person();
+    const pin = await app.pins.ensure(integration, a, rules, org);
+    // As a PIN from before migration 0013: no prefixes, not marked.
+    await app.store.db.deleteFrom('pinPrefixes').execute();
+    await app.store.db.updateTable('pins').set({ prefixesIndexed: 0 }).execute();
+    expect(await app.pins.clashes(integration, pin.pin.slice(0, 4))).toBe(false);
+    expect(await app.pins.indexOlderPins()).toBe(1);
+    expect(await app.pins.clashes(integration, pin.pin.slice(0, 4))).toBe(true);
+    expect(await app.pins.indexOlderPins()).toBe(0);
+  });
+
   it('the database refuses two live PINs with the same hash in one integration', async () => {
     const [a, b] = [await person(), await person()];
     const pin = await app.pins.ensure(integration, a, rules, org);

@@ -1,6 +1,8 @@
 /**
  * Personal PINs: one live PIN per person per integration, stable across bookings, unique within the
- * integration (checked through a keyed hash, enforced by a unique index), sealed at rest.
+ * integration (checked through a keyed hash, enforced by a unique index), sealed at rest. No live PIN
+ * is a prefix of another either (PINs of different lengths on one keypad: the shorter would open while
+ * the longer is typed), checked through the keyed hashes of each PIN's prefixes.
  * Plain PINs leave this module only towards the provider adapter and the person's own view.
  */
 import type { Kysely } from 'kysely';
@@ -18,6 +20,15 @@ export interface LivePin {
 }
 
 const MAX_INSERT_ATTEMPTS = 25;
+/** Prefixes shorter than this are not indexed: no keypad takes a code of fewer digits. */
+const SHORTEST_PIN = 3;
+
+/** The proper prefixes of a PIN that could themselves be someone's PIN. */
+function properPrefixes(pin: string): string[] {
+  const out: string[] = [];
+  for (let n = SHORTEST_PIN; n < pin.length; n++) out.push(pin.slice(0, n));
+  return out;
+}
 
 export class PinService {
   constructor(
@@ -52,6 +63,53 @@ export class PinService {
     return this.issue(integrationId, personId, rules, organisationId, actor, 'pin.regenerated');
   }
 
+  /**
+   * Whether `pin` clashes with a live PIN of the integration: the same, a live PIN that is a prefix of
+   * it, or a live longer PIN it is a prefix of.
+   */
+  async clashes(integrationId: string, pin: string): Promise<boolean> {
+    const own = [pin, ...properPrefixes(pin)].map((p) => this.hash(integrationId, p));
+    const shorterOrSame = await this.db
+      .selectFrom('pins')
+      .select('id')
+      .where('integrationId', '=', integrationId)
+      .where('pinHash', 'in', own)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    if (shorterOrSame) return true;
+    const longer = await this.db
+      .selectFrom('pinPrefixes')
+      .innerJoin('pins', 'pins.id', 'pinPrefixes.pinId')
+      .select('pins.id')
+      .where('pinPrefixes.integrationId', '=', integrationId)
+      .where('pinPrefixes.prefixHash', '=', own[0]!)
+      .where('pins.revokedAt', 'is', null)
+      .executeTakeFirst();
+    return longer !== undefined;
+  }
+
+  /** PINs issued before prefixes were indexed (migration 0013): index the live ones, once. */
+  async indexOlderPins(): Promise<number> {
+    const rows = await this.db.selectFrom('pins').select(['id', 'integrationId', 'pinEnc']).where('prefixesIndexed', '=', 0).where('revokedAt', 'is', null).execute();
+    for (const r of rows) {
+      await this.db.transaction().execute(async (trx) => {
+        await this.indexPrefixes(trx, r.id, r.integrationId, this.secrets.open(r.pinEnc));
+        await trx.updateTable('pins').set({ prefixesIndexed: 1 }).where('id', '=', r.id).execute();
+      });
+    }
+    return rows.length;
+  }
+
+  private async indexPrefixes(db: Kysely<Database>, pinId: string, integrationId: string, pin: string): Promise<void> {
+    const prefixes = [...new Set(properPrefixes(pin).map((p) => this.hash(integrationId, p)))];
+    if (prefixes.length === 0) return;
+    await db
+      .insertInto('pinPrefixes')
+      .values(prefixes.map((prefixHash) => ({ pinId, integrationId, prefixHash })))
+      .onConflict((oc) => oc.columns(['pinId', 'prefixHash']).doNothing())
+      .execute();
+  }
+
   private async issue(
     integrationId: string,
     personId: string,
@@ -63,14 +121,7 @@ export class PinService {
     for (let attempt = 0; attempt < MAX_INSERT_ATTEMPTS; attempt++) {
       const pin = generatePin(rules, () => false);
       const pinHash = this.hash(integrationId, pin);
-      const taken = await this.db
-        .selectFrom('pins')
-        .select('id')
-        .where('integrationId', '=', integrationId)
-        .where('pinHash', '=', pinHash)
-        .where('revokedAt', 'is', null)
-        .executeTakeFirst();
-      if (taken) continue;
+      if (await this.clashes(integrationId, pin)) continue;
       const id = newId('pin');
       const now = Date.now();
       try {
@@ -86,8 +137,9 @@ export class PinService {
           }
           await trx
             .insertInto('pins')
-            .values({ id, integrationId, personId, pinEnc: this.secrets.seal(pin), pinHash, createdAt: now, revokedAt: null })
+            .values({ id, integrationId, personId, pinEnc: this.secrets.seal(pin), pinHash, createdAt: now, revokedAt: null, prefixesIndexed: 1 })
             .execute();
+          await this.indexPrefixes(trx, id, integrationId, pin);
           await writeAudit(trx, {
             organisationId,
             actor,
