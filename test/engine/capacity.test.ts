@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, hoursFromNow, type Harness } from '../support/harness.js';
 import { storeKinds } from '../support/stores.js';
 import { startNukiEmulator, type NukiEmulator } from '../../src/providers/nuki/emulator.js';
+import { launch, loginAs, shot } from '../web/browser.js';
 
 const TOKEN = 'nuki-capacity-token';
 const LOCK = 17_001_001;
@@ -66,6 +67,23 @@ describe.each(storeKinds)('keypad capacity on %s', (kind) => {
     expect([await sync(ada), await sync(dee), await sync(bob), await sync(cyd)]).toEqual(['applied', 'applied', 'waiting-for-slot', 'waiting-for-slot']);
     expect(codesOf()).toHaveLength(3);
     expect(emu.state.auths(LOCK).find((a) => a.id === cleaner.id)).toMatchObject({ name: 'Cleaner', enabled: true });
+
+    // The host's code overview shows how full the lock is and who waits (real Chromium).
+    const browser = await launch();
+    try {
+      const page = (await loginAs(browser, hh.baseUrl, hh.keys.host)).page;
+      await page.goto(`${hh.baseUrl}/web/codes`);
+      const keypads = await page.locator('main table', { hasText: 'Capacity per lock' }).innerText();
+      expect(keypads).toMatch(/Front door[\s\S]*3 \(set by an admin\)\s+2\s+1\s+0/);
+      expect(keypads).toMatch(/Bob · from [\s\S]*Waiting for a free slot[\s\S]*Cyd · from /);
+      // Codes on the lock read as on the door; Bob's and Cyd's rows say they wait, not "pending".
+      const codes = await page.locator('main table', { hasText: 'Codes (times in' }).innerText();
+      expect(codes).toMatch(/Ada[^\n]*[\s\S]*?On the provider/);
+      expect(codes).not.toMatch(/Pending/);
+      await shot(page, `codes-keypad-full-${kind}`);
+    } finally {
+      await browser.close();
+    }
 
     // One alert for this full episode, however many passes look.
     await hh.app.notifier.runOnce();

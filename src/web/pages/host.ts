@@ -207,14 +207,15 @@ export const hostPages: WebModule = (r) => {
     const integrations = await db.selectFrom('integrations').select(['id', 'name', 'kind', 'status']).where('organisationId', '=', ctx.org).execute();
     const ids = integrations.map((i) => i.id);
     const intName = (id: string) => integrations.find((i) => i.id === id)?.name ?? id;
-    const [pins, grants, users, work] = ids.length
+    const [pins, grants, users, work, waits] = ids.length
       ? await Promise.all([
           db.selectFrom('pins').innerJoin('people', 'people.id', 'pins.personId').select(['pins.id', 'pins.integrationId', 'pins.personId', 'pins.createdAt', 'people.name']).where('pins.integrationId', 'in', ids).where('pins.revokedAt', 'is', null).orderBy('people.name').execute(),
           db.selectFrom('providerGrants').selectAll().where('integrationId', 'in', ids).orderBy('startsAt').execute(),
           db.selectFrom('providerUsers').selectAll().where('integrationId', 'in', ids).execute(),
           db.selectFrom('syncWork').selectAll().where('integrationId', 'in', ids).execute(),
+          db.selectFrom('slotWaits').select(['integrationId', 'personId']).where('integrationId', 'in', ids).execute(),
         ])
-      : [[], [], [], []];
+      : [[], [], [], [], []];
     const door = await doorNames(ctx, ctx.org);
     const names = await peopleNames(ctx, grants.map((g) => g.personId));
     const failing = (integrationId: string, personId: string) => work.find((w) => w.integrationId === integrationId && w.personId === personId && w.lastError);
@@ -222,7 +223,10 @@ export const hostPages: WebModule = (r) => {
       const mine = grants.filter((g) => g.integrationId === pin.integrationId && g.personId === pin.personId && g.credentialKind === null);
       const user = users.find((u) => u.integrationId === pin.integrationId && u.personId === pin.personId);
       const fail = failing(pin.integrationId, pin.personId);
-      const state = fail ? 'failed' : mine.length === 0 ? 'not on a door' : user?.pinId === pin.id && user.state === 'present' ? 'present' : 'pending';
+      const waiting = waits.some((w) => w.integrationId === pin.integrationId && w.personId === pin.personId);
+      // The PIN is on the doors when the provider user carries it, or (codes on locks, no user) every grant does.
+      const onDoors = user ? user.pinId === pin.id && user.state === 'present' : mine.every((g) => g.state === 'present' && g.pinId === pin.id);
+      const state = fail ? 'failed' : waiting ? 'waiting-for-slot' : mine.length === 0 ? 'not on a door' : onDoors ? 'present' : 'pending';
       const from = mine.length ? Math.min(...mine.map((g) => g.startsAt)) : null;
       const untilAll = mine.map((g) => g.endsAt);
       const until = mine.length ? (untilAll.includes(null) ? null : Math.max(...(untilAll as number[]))) : null;
