@@ -12,7 +12,7 @@ import { atLeast } from '../../api/auth.js';
 import type { WebModule } from '../index.js';
 import { guestBookingPage } from './guest.js';
 import { localToInstant, TimeInputError } from '../../domain/time.js';
-import { capacityReport } from '../../engine/capacity.js';
+import { capacityReport, type TargetCapacityReport } from '../../engine/capacity.js';
 
 const enc = encodeURIComponent;
 export const MASK = '••••••';
@@ -83,23 +83,53 @@ async function explainPanel(ctx: WebContext, booking: any, people: string[], nam
   ${answer}`;
 }
 
-/** Locks that hold a limited number of codes: how full each is, and who waits for a free slot. */
+/**
+ * Locks that hold a limited number of codes (every mapped lock of a code-on-lock provider): how full
+ * each is and who waits for a free slot. Team admins set the capacity where the provider does not say.
+ */
 async function keypadsSection(ctx: WebContext, integrationIds: string[], intName: (id: string) => string, door: (integrationId: string, ref: string) => string, zone: string): Promise<SafeHtml | string> {
-  const reports = (await Promise.all(integrationIds.map(async (id) => (await capacityReport(ctx.app.store.db, id)).map((r) => ({ ...r, integrationId: id }))))).flat().filter((r) => r.capacity !== null || r.waiting.length);
-  if (reports.length === 0) return '';
-  const names = await peopleNames(ctx, reports.flatMap((r) => r.waiting.map((w) => w.personId)));
+  const db = ctx.app.store.db;
+  const integrations = integrationIds.length ? await db.selectFrom('integrations').selectAll().where('id', 'in', integrationIds).where('status', '=', 'active').execute() : [];
+  const locks: (TargetCapacityReport & { integrationId: string })[] = [];
+  for (const i of integrations) {
+    let codeOnLock = false;
+    try {
+      codeOnLock = ctx.app.engine.adapterFor(i).capabilities.pinOnLock;
+    } catch {
+      continue; // an integration whose provider this version cannot load shows up elsewhere as failing
+    }
+    const reports = await capacityReport(db, i.id);
+    const mapped = codeOnLock ? (await db.selectFrom('mappings').select('targetRef').where('integrationId', '=', i.id).execute()).map((m) => m.targetRef) : [];
+    for (const ref of [...new Set([...mapped, ...reports.map((r) => r.targetRef)])].sort()) {
+      const r = reports.find((x) => x.targetRef === ref);
+      if (!codeOnLock && (!r || (r.capacity === null && r.waiting.length === 0))) continue;
+      locks.push({ integrationId: i.id, ...(r ?? { targetRef: ref, capacity: null, setting: null, reported: null, foreignCodes: 0, lockstepCodes: 0, free: null, waiting: [] }) });
+    }
+  }
+  if (locks.length === 0) return '';
+  const names = await peopleNames(ctx, locks.flatMap((r) => r.waiting.map((w) => w.personId)));
+  const admin = atLeast(ctx.principal, 'team-admin');
   return html`<h2>Keypads</h2>
   <p class="hint">Locks that hold a limited number of codes. Codes made outside Lockstep count and are never touched; when a lock is full the nearest booking gets the next free slot.</p>
   <div class="table-wrap"><table class="stack"><caption>Capacity per lock</caption>
     <thead><tr><th scope="col">Lock</th><th scope="col">Capacity</th><th scope="col">Codes by Lockstep</th><th scope="col">Codes by others</th><th scope="col">Free</th><th scope="col">Waiting for a free slot</th></tr></thead>
-    <tbody>${reports.map((r) => html`<tr>
-      <td data-label="Lock">${door(r.integrationId, r.targetRef)} <span class="muted">(${intName(r.integrationId)})</span></td>
-      <td data-label="Capacity">${r.capacity ?? 'not limited'}${r.setting !== null ? html` <span class="muted">(set by an admin)</span>` : r.reported !== null ? html` <span class="muted">(reported by the lock)</span>` : ''}</td>
+    <tbody>${locks.map((r) => {
+      const lock = door(r.integrationId, r.targetRef);
+      return html`<tr>
+      <td data-label="Lock">${lock} <span class="muted">(${intName(r.integrationId)})</span></td>
+      <td data-label="Capacity">${r.capacity ?? 'not limited'}${r.setting !== null ? html` <span class="muted">(set by an admin)</span>` : r.reported !== null ? html` <span class="muted">(reported by the lock)</span>` : ''}
+        ${admin
+          ? html`<form method="post" action="/web/integrations/${enc(r.integrationId)}/targets/${enc(r.targetRef)}/capacity" class="inline">${csrfField(ctx.session.csrf)}
+            <input type="number" name="capacity" min="1" max="100000" value="${r.setting ?? ''}" aria-label="Capacity of ${lock}" placeholder="${r.reported ?? 'codes'}" style="width:6rem">
+            <button type="submit" class="secondary" aria-label="Save capacity of ${lock}">Save</button></form>`
+          : ''}</td>
       <td data-label="Codes by Lockstep">${r.lockstepCodes}</td>
       <td data-label="Codes by others">${r.foreignCodes}</td>
       <td data-label="Free">${r.free ?? '—'}</td>
-      <td data-label="Waiting for a free slot">${r.waiting.length === 0 ? html`<span class="muted">no one</span>` : html`<ol class="plain">${r.waiting.map((w) => html`<li>${names.get(w.personId) ?? w.personId} · from ${localTime(w.startsAt, zone)} ${stateBadge('waiting-for-slot')}</li>`)}</ol>`}</td></tr>`)}
-    </tbody></table></div>`;
+      <td data-label="Waiting for a free slot">${r.waiting.length === 0 ? html`<span class="muted">no one</span>` : html`<ol class="plain">${r.waiting.map((w) => html`<li>${names.get(w.personId) ?? w.personId} · from ${localTime(w.startsAt, zone)} ${stateBadge('waiting-for-slot')}</li>`)}</ol>`}</td></tr>`;
+    })}
+    </tbody></table></div>
+  ${admin ? html`<p class="hint">Empty capacity: use the lock's own figure where it reports one (Seam), else no limit. A Nuki keypad holds 99 codes.</p>` : ''}`;
 }
 
 async function hostBookingPage(ctx: WebContext, id: string, query: Record<string, string> = {}) {
@@ -198,6 +228,20 @@ export const hostPages: WebModule = (r) => {
     const back = typeof body.back === 'string' && /^\/web\/[\w\-/]*$/.test(body.back) ? body.back : '/web/codes';
     setFlash(ctx.req, ctx.reply, res.ok ? { kind: 'ok', text: `New PIN issued: ${res.body.note}.` } : { kind: 'error', text: res.body?.message ?? 'Could not regenerate the PIN.' });
     return ctx.reply.redirect(back, 303);
+  });
+
+  r.post('/web/integrations/:id/targets/:ref/capacity', 'team-admin', async (ctx, p, body) => {
+    const raw = String(body.capacity ?? '').trim();
+    if (raw !== '' && !/^\d+$/.test(raw)) {
+      setFlash(ctx.req, ctx.reply, { kind: 'error', text: `Capacity "${raw.slice(0, 20)}" is not a whole number of codes; leave it empty to use the lock's own figure.` });
+      return ctx.reply.redirect('/web/codes', 303);
+    }
+    const capacity = raw === '' ? null : Number(raw);
+    const res = await ctx.api('PUT', `/v1/integrations/${enc(p.id)}/targets/${enc(p.ref)}/capacity`, { capacity });
+    setFlash(ctx.req, ctx.reply, res.ok
+      ? { kind: 'ok', text: capacity === null ? 'Capacity cleared: the lock\'s own figure (or no limit) applies.' : `Capacity set to ${capacity} codes; waiting guests are looked at again.` }
+      : { kind: 'error', text: res.body?.message ?? 'Could not set the capacity.' });
+    return ctx.reply.redirect('/web/codes', 303);
   });
 
   r.get('/web/codes', 'host', async (ctx) => {
