@@ -9,6 +9,7 @@ import type { App } from '../app.js';
 import { newId } from '../store/ids.js';
 import { createApiKey } from '../api/auth.js';
 import { writeAudit } from '../store/audit.js';
+import { DEFAULT_DEMO_ACCESS_GROUPS } from '../providers/demo/emulator.js';
 
 export const DEMO_ORG_NAME = 'Demo Venue';
 export const DEMO_API_KEY = 'demo-key';
@@ -66,7 +67,9 @@ export async function bootstrapDemo(app: App, opts: { emulatorUrl: string; keysF
         await trx.insertInto('spaces').values({ id: s.id, organisationId: orgId, locationId, name: s.name, kind: s.kind, bufferBeforeMinutes: null, bufferAfterMinutes: null, createdAt: now }).execute();
         // Every space needs the front door as well as its own door.
         for (const target of ['ag-front-door', s.target]) {
-          await trx.insertInto('mappings').values({ id: newId('map'), organisationId: orgId, spaceId: s.id, integrationId, targetRef: target, targetName: null, createdAt: now }).execute();
+          // Named as the demo door system names them, as a mapping made in the console would be.
+          const targetName = DEFAULT_DEMO_ACCESS_GROUPS.find((g) => g.id === target)?.name ?? null;
+          await trx.insertInto('mappings').values({ id: newId('map'), organisationId: orgId, spaceId: s.id, integrationId, targetRef: target, targetName, createdAt: now }).execute();
         }
       }
       await writeAudit(trx, { organisationId: orgId, actor: 'cli', action: 'demo.bootstrapped', subjectType: 'organisation', subjectId: orgId });

@@ -170,6 +170,9 @@ describe.each(storeKinds)('access explainer on %s', (kind) => {
     expect(byTarget.status).toBe(200);
     expect(byTarget.body.verdict.canEnter).toBe(true);
     expect(byTarget.body.targets.map((t) => t.targetRef)).toEqual(['ag-front-door']);
+    // A mapping stored without a name (an import, the demo before): the provider's own name is used.
+    await h.app.store.db.updateTable('mappings').set({ targetName: null }).execute();
+    expect((await explain(h, { personId: b.organiserId, spaceId: space })).body.verdict.text).toMatch(/by PIN at Front door$/);
 
     const neither = await explain(h, { personId: b.organiserId });
     expect(neither.status).toBe(400);

@@ -290,6 +290,11 @@ async function targetEvidence(
     adapterError = (err as Error).message;
   }
   const caps = adapter?.capabilities;
+  // A mapping made without a name (an import, an older version): the provider's own name for it.
+  let targetName = t.targetName;
+  if (targetName === t.targetRef && adapter) {
+    targetName = (await adapter.listTargets().catch(() => [])).find((x) => x.ref === t.targetRef)?.name ?? targetName;
+  }
   const way: CredentialWay = caps?.issuesCredentials ? 'issued' : caps?.pinOnUser || caps?.pinOnLock ? 'pin' : 'membership';
 
   const [pinRow, user, grants, work] = await Promise.all([
@@ -332,7 +337,7 @@ async function targetEvidence(
     slots,
     integration,
     targetRef: t.targetRef,
-    targetName: t.targetName,
+    targetName,
     spaceIds: t.spaceIds,
     bookingWindows,
     triggerFired,
