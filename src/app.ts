@@ -10,7 +10,7 @@ import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { TokenBuckets, WindowCounters } from './store/rate-limits.js';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './store/schema.js';
-import { loadLimits, type Limits } from './api/limits.js';
+import { loadLimits, type Limits } from './security/limits.js';
 import { ChangeFeed, WORK_CHANNEL } from './engine/changes.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
 import { smtpTransport } from './notify/transport.js';
@@ -32,7 +32,7 @@ export interface AppOptions {
   callbacks?: Partial<CallbackSettings>;
   /** iCal feed poller; runs once `app.sources.start()` is called. */
   sources?: Partial<Omit<FeedPollerSettings, 'logger'>>;
-  /** Brute-force limits; default from the environment (src/api/limits.ts). */
+  /** Brute-force limits; default from the environment (src/security/limits.ts). */
   limits?: Partial<Limits>;
 }
 

@@ -7,23 +7,8 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { TimeInputError } from '../domain/time.js';
 import { ProviderError } from '../providers/types.js';
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly issues: FieldIssue[] = [],
-    /** Response headers that belong to the error (e.g. Retry-After on a 429). */
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+export { ApiError, type FieldIssue } from '../domain/errors.js';
+import { ApiError } from '../domain/errors.js';
 
 export const badRequest = (path: string, message: string) =>
   new ApiError(400, 'validation', `${path}: ${message}`, [{ path, message }]);

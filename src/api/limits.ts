@@ -9,31 +9,8 @@ import type { App } from '../app.js';
 import type { WindowLimit } from '../store/rate-limits.js';
 import { ApiError } from './errors.js';
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of at least 1, got "${raw}"`);
-  return n;
-}
+export { loadLimits, type Limits } from '../security/limits.js';
 
-const perMinute = (limit: number): WindowLimit => ({ limit, windowMs: 60_000 });
-
-/** Read once at start-up; see the README's configuration reference. */
-export function loadLimits() {
-  return {
-    /** Requests with an unknown or revoked API key, per client address. */
-    failedAuth: perMinute(intEnv('LOCKSTEP_AUTH_FAILURES_PER_MINUTE', 30)),
-    /** Visitor scans per API key. */
-    scan: perMinute(intEnv('LOCKSTEP_SCAN_RATE_PER_MINUTE', 60)),
-    /** Door openings per URL key. */
-    urlKeyOpens: perMinute(intEnv('LOCKSTEP_URL_KEY_OPENS_PER_MINUTE', 5)),
-    /** Invalid URL keys (forged, tampered, unknown) per client address. */
-    badUrlKeys: perMinute(intEnv('LOCKSTEP_BAD_URL_KEYS_PER_MINUTE', 30)),
-  };
-}
-
-export type Limits = ReturnType<typeof loadLimits>;
 
 /**
  * Counts one attempt; when it is over the limit, answers with how many seconds to wait (for the

@@ -29,7 +29,7 @@ import { urlKeyRoutes, urlKeyPublicRoutes } from './routes/url-keys.js';
 import { sourceDeliveryRoutes } from './routes/source-deliveries.js';
 import { registerWeb } from '../web/index.js';
 import { overLimit, tooMany } from './limits.js';
-import { parseJsonRequest, refuseNul } from './text-input.js';
+import { parseJsonRequest, refuseNul } from '../domain/text-input.js';
 
 /** Counts a request with an unknown API key against its address; past the limit it gets a 429, not a 401. */
 export async function refuseGuesser(app: App, ip: string): Promise<void> {

@@ -20,10 +20,10 @@ import { z } from 'zod';
 import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
 import { parseInstant, TimeInputError } from '../domain/time.js';
-import { ownValue } from '../api/text-input.js';
+import { ownValue } from '../domain/text-input.js';
 import { SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from '../providers/webhook/signing.js';
 import type { SourceBooking } from './ingest.js';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../domain/errors.js';
 import { sourceSettings } from './kinds.js';
 import {
   applyDelivery,

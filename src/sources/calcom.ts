@@ -38,7 +38,7 @@ import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
 import type { SourceBooking, SourcePerson } from './ingest.js';
 import { parseInstant, TimeInputError } from '../domain/time.js';
-import { ownValue } from '../api/text-input.js';
+import { ownValue } from '../domain/text-input.js';
 import { sourceSettings, type SourceSettings } from './kinds.js';
 import {
   applyDelivery,

@@ -8,8 +8,8 @@
  */
 import type { App } from '../app.js';
 import type { Row } from '../store/schema.js';
-import { ApiError } from '../api/errors.js';
-import { findNul } from '../api/text-input.js';
+import { ApiError } from '../domain/errors.js';
+import { findNul } from '../domain/text-input.js';
 import { ingestSourceBooking, SourceBookingError, type IngestOutcome, type SourceBooking } from './ingest.js';
 import type { SourceKind } from './kinds.js';
 

@@ -8,11 +8,12 @@
  * the booking write share one transaction: a failure leaves neither.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { App } from '../app.js';
+import type { SourceDeps } from './deps.js';
 import type { Database, Row } from '../store/schema.js';
 import { newId } from '../store/ids.js';
 import { writeAudit } from '../store/audit.js';
-import { findOrCreatePerson } from '../api/routes/people.js';
+import { findOrCreatePerson } from '../commands/people.js';
+import { bookingPeople, cancelBooking } from '../commands/bookings.js';
 
 export interface SourcePerson {
   name: string;
@@ -54,7 +55,7 @@ export class SourceBookingError extends Error {
  * Applies one delivery. `actor` is written to the audit log (e.g. the source id). Throws
  * SourceBookingError for input that can never be applied (unknown space, end before start).
  */
-export async function ingestSourceBooking(app: App, organisationId: string, input: SourceBooking, actor: string): Promise<IngestResult> {
+export async function ingestSourceBooking(app: SourceDeps, organisationId: string, input: SourceBooking, actor: string): Promise<IngestResult> {
   if (!(input.endsAt > input.startsAt)) throw new SourceBookingError('end', 'the booking must end after it starts');
   if (!Number.isSafeInteger(input.version) || input.version < 0) throw new SourceBookingError('version', 'version must be a non-negative integer');
   const space = await app.store.db
@@ -70,7 +71,7 @@ export async function ingestSourceBooking(app: App, organisationId: string, inpu
   return result;
 }
 
-async function applyInTransaction(app: App, trx: Transaction<Database>, organisationId: string, input: SourceBooking, actor: string): Promise<IngestResult> {
+async function applyInTransaction(app: SourceDeps, trx: Transaction<Database>, organisationId: string, input: SourceBooking, actor: string): Promise<IngestResult> {
   const now = Date.now();
   const cancelled = input.status === 'cancelled' ? 1 : 0;
   // Compare-and-set on the ledger: only a strictly higher version gets through.
@@ -106,10 +107,7 @@ async function applyInTransaction(app: App, trx: Transaction<Database>, organisa
   if (cancelled) {
     if (!existing) return { outcome: 'cancelled', bookingId: null }; // the ledger now keeps it from coming back
     if (existing.status === 'cancelled') return { outcome: 'unchanged', bookingId: existing.id };
-    await trx.updateTable('bookings').set({ status: 'cancelled', sourceVersion: input.version, updatedAt: now }).where('id', '=', existing.id).execute();
-    const people = await bookingPeople(trx, existing);
-    await writeAudit(trx, { organisationId, actor, action: 'booking.cancelled', subjectType: 'booking', subjectId: existing.id, details: { source: input.source, version: input.version } });
-    await app.changes.people(organisationId, people, trx);
+    await cancelBooking(trx, app.changes, existing, { actor, sourceVersion: input.version, now, details: { source: input.source, version: input.version } });
     return { outcome: 'cancelled', bookingId: existing.id };
   }
 
@@ -181,7 +179,3 @@ async function recordApplied(
   });
 }
 
-async function bookingPeople(db: Kysely<Database>, b: Row<'bookings'>): Promise<string[]> {
-  const invitees = await db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', b.id).execute();
-  return [b.organiserId, ...invitees.map((i) => i.personId)];
-}

@@ -9,7 +9,8 @@ import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 
-export type StoreDialect = 'sqlite' | 'postgres';
+import type { StoreDialect } from './dialect.js';
+export type { StoreDialect } from './dialect.js';
 
 export interface Store {
   db: Kysely<Database>;

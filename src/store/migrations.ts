@@ -4,7 +4,7 @@
  * Never edit a released migration; add a new one.
  */
 import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import type { StoreDialect } from './db.js';
+import type { StoreDialect } from './dialect.js';
 
 type AnyDb = Kysely<any>;
 

@@ -32,12 +32,8 @@ import { auditPages } from './pages/audit.js';
 import { outboxPages } from './pages/outbox.js';
 import { bookingFormPages } from './pages/booking-form.js';
 
-export type Body = Record<string, unknown>;
-export interface WebRouter {
-  get(path: string, role: Role, handler: (ctx: WebContext, params: Record<string, string>, query: Record<string, string>) => Promise<unknown>): void;
-  post(path: string, role: Role, handler: (ctx: WebContext, params: Record<string, string>, body: Body) => Promise<unknown>): void;
-}
-export type WebModule = (r: WebRouter, app: App) => void;
+export type { Body, WebModule, WebRouter } from './router.js';
+import type { Body, WebModule, WebRouter } from './router.js';
 
 // bookingFormPages before hostPages: /web/bookings/new is a static route next to /web/bookings/:id.
 const modules: WebModule[] = [integrationPages, venuePages, mappingPages, bookingFormPages, hostPages, guestPages, auditPages, outboxPages];

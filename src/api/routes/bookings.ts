@@ -16,6 +16,7 @@ import { writeAudit } from '../../store/audit.js';
 import { formatLocal } from '../../domain/time.js';
 import { bookingAccessStatus } from '../../engine/status.js';
 import { findOrCreatePerson, personRef } from './people.js';
+import { cancelBooking } from '../../commands/bookings.js';
 import { paidBookings, setPaid } from '../../store/triggers.js';
 
 const minutes = z.number().int().min(0).max(24 * 60);
@@ -227,13 +228,8 @@ export const bookingRoutes: RouteModule = (api, app) => {
     requireRole(req.principal, 'team-admin');
     const before = await visibleBooking(db, req.principal, req.params.id);
     if (before.status === 'cancelled') return bookingView(db, before);
-    const people = [before.organiserId, ...(await db.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', before.id).execute()).map((r) => r.personId)];
     const change = { status: 'cancelled' as const, updatedAt: Date.now(), sourceVersion: before.sourceVersion + 1 };
-    await db.transaction().execute(async (trx) => {
-      await trx.updateTable('bookings').set(change).where('id', '=', before.id).execute();
-      await writeAudit(trx, { organisationId: before.organisationId, actor: req.principal.keyId, action: 'booking.cancelled', subjectType: 'booking', subjectId: before.id });
-      await app.changes.people(before.organisationId, people, trx);
-    });
+    await db.transaction().execute((trx) => cancelBooking(trx, app.changes, before, { actor: req.principal.keyId, sourceVersion: change.sourceVersion, now: change.updatedAt }));
     app.engine.wake();
     return bookingView(db, { ...before, ...change });
   };

@@ -3,9 +3,10 @@
  * invitations and subscriptions; company membership changes re-evaluate the member.
  */
 import { z } from 'zod';
-import type { Kysely } from 'kysely';
-import type { Database, Row } from '../../store/schema.js';
+import type { Row } from '../../store/schema.js';
 import type { RouteModule } from '../types.js';
+import { findOrCreatePerson } from '../../commands/people.js';
+export { findOrCreatePerson };
 import { bearer, idParams, iso, listQuery } from '../types.js';
 import { findOwned, organisationForWrite, organisationOf, requireRole, type Principal } from '../auth.js';
 import { badRequest, conflict } from '../errors.js';
@@ -29,15 +30,6 @@ const personBody = z
 
 const companyBody = z.object({ organisationId: z.string().optional(), name: z.string().trim().min(1).max(200) }).strict();
 
-/** People are matched on e-mail within an organisation (case-insensitive). */
-export async function findOrCreatePerson(db: Kysely<Database>, organisationId: string, ref: { name: string; email: string }): Promise<string> {
-  const email = ref.email.toLowerCase();
-  const existing = await db.selectFrom('people').select('id').where('organisationId', '=', organisationId).where('email', '=', email).executeTakeFirst();
-  if (existing) return existing.id;
-  const id = newId('per');
-  await db.insertInto('people').values({ id, organisationId, name: ref.name, email, phone: null, externalIds: '{}', createdAt: Date.now() }).execute();
-  return id;
-}
 
 export function personView(p: Row<'people'>) {
   return { id: p.id, organisationId: p.organisationId, name: p.name, email: p.email, phone: p.phone, externalIds: JSON.parse(p.externalIds), createdAt: iso(p.createdAt) };

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { App } from '../../app.js';
+import type { SourceDeps } from '../deps.js';
 import type { Row } from '../../store/schema.js';
 import type { EngineLogger } from '../../engine/runner.js';
 import { PassLoop } from '../../engine/pass-loop.js';
@@ -108,7 +108,7 @@ export class FeedPoller {
   private readonly inFlight = new Map<string, Promise<FeedStatus>>();
 
   constructor(
-    private readonly app: App,
+    private readonly app: SourceDeps,
     settings: Partial<FeedPollerSettings> = {},
   ) {
     this.s = { ...defaultFeedPollerSettings(), ...settings };

@@ -19,7 +19,7 @@
  * producer rewrites DTSTAMP on every request.
  */
 import { createHash } from 'node:crypto';
-import type { App } from '../../app.js';
+import type { SourceDeps } from '../deps.js';
 import type { Row } from '../../store/schema.js';
 import { ingestSourceBooking, SourceBookingError, type IngestOutcome, type SourcePerson } from '../ingest.js';
 import type { SourceSettings } from '../kinds.js';
@@ -50,7 +50,7 @@ const KEEP_PAST_MS = 7 * 86_400_000;
 
 export const sourceKey = (sourceId: string) => `ical:${sourceId}`;
 
-export async function reconcileFeed(app: App, source: Row<'bookingSources'>, settings: IcalSettings, body: string, now: number): Promise<ReconcileReport> {
+export async function reconcileFeed(app: SourceDeps, source: Row<'bookingSources'>, settings: IcalSettings, body: string, now: number): Promise<ReconcileReport> {
   const db = app.store.db;
   const space = await db
     .selectFrom('spaces')
@@ -150,7 +150,7 @@ export async function reconcileFeed(app: App, source: Row<'bookingSources'>, set
  * The feed did not change since the last download (304): every occurrence already missing from it is
  * missing for one more poll. Returns what that settled; nothing when no absence was pending.
  */
-export async function confirmAbsences(app: App, source: Row<'bookingSources'>, settings: IcalSettings, now: number): Promise<Pick<ReconcileReport, 'missing' | 'removed'> | null> {
+export async function confirmAbsences(app: SourceDeps, source: Row<'bookingSources'>, settings: IcalSettings, now: number): Promise<Pick<ReconcileReport, 'missing' | 'removed'> | null> {
   const absent = await app.store.db.selectFrom('icalFeedEvents').selectAll().where('sourceId', '=', source.id).where('cancelled', '=', 0).where('missingSince', 'is not', null).execute();
   if (absent.length === 0) return null;
   const tally = { missing: 0, removed: 0 };
@@ -160,7 +160,7 @@ export async function confirmAbsences(app: App, source: Row<'bookingSources'>, s
 
 /** Counts one more poll of absence for each row; cancels the booking of those whose absence is now confirmed. */
 async function settleAbsences(
-  app: App,
+  app: SourceDeps,
   source: Row<'bookingSources'>,
   settings: IcalSettings,
   absent: Row<'icalFeedEvents'>[],
@@ -207,11 +207,11 @@ async function settleAbsences(
 }
 
 /** An occurrence that was missing is back in the feed: its absence starts again from zero. */
-async function markPresent(app: App, sourceId: string, externalId: string): Promise<void> {
+async function markPresent(app: SourceDeps, sourceId: string, externalId: string): Promise<void> {
   await app.store.db.updateTable('icalFeedEvents').set({ missingSince: null, missingPolls: 0 }).where('sourceId', '=', sourceId).where('externalId', '=', externalId).execute();
 }
 
-async function remember(app: App, sourceId: string, occ: Occurrence, fingerprint: string, now: number): Promise<void> {
+async function remember(app: SourceDeps, sourceId: string, occ: Occurrence, fingerprint: string, now: number): Promise<void> {
   const values = {
     uid: occ.uid,
     fingerprint,

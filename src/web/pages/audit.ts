@@ -6,7 +6,7 @@ import { html } from '../html.js';
 import { errorSummary, input, select, type FormErrors } from '../layout.js';
 import { localTime, type WebContext } from '../context.js';
 import { localToInstant, TimeInputError } from '../../domain/time.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 
 export interface AuditFilter {
   person?: string;

@@ -8,7 +8,7 @@ import { html, raw } from '../html.js';
 import { csrfField, errorSummary, errorsFrom, fieldId, input, select, type FormErrors } from '../layout.js';
 import { must, type WebContext } from '../context.js';
 import { setFlash } from '../session.js';
-import type { Body, WebModule } from '../index.js';
+import type { Body, WebModule } from '../router.js';
 
 const enc = encodeURIComponent;
 

@@ -7,7 +7,7 @@
 import { html, raw, type SafeHtml } from '../html.js';
 import { stateBadge } from '../layout.js';
 import { localTime, must, WebError, type WebContext } from '../context.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 
 const enc = encodeURIComponent;
 

@@ -9,7 +9,7 @@ import { localTime, must, WebError, type WebContext } from '../context.js';
 import { setFlash } from '../session.js';
 import { writeAudit } from '../../store/audit.js';
 import { atLeast } from '../../api/auth.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 import { guestBookingPage } from './guest.js';
 import { localToInstant, TimeInputError } from '../../domain/time.js';
 import { capacityReport, type TargetCapacityReport } from '../../engine/capacity.js';

@@ -6,7 +6,7 @@ import { html, raw } from '../html.js';
 import { csrfField, errorSummary, errorsFrom, input, select, type FormErrors } from '../layout.js';
 import { must, intField, WebError, type WebContext } from '../context.js';
 import { setFlash } from '../session.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 
 interface ProviderInfo {
   kind: string;

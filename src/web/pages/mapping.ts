@@ -7,7 +7,7 @@ import { html, raw, type SafeHtml } from '../html.js';
 import { csrfField, errorSummary, errorsFrom, input, type FormErrors } from '../layout.js';
 import { must, intField, list, WebError, type WebContext } from '../context.js';
 import { setFlash } from '../session.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 
 const enc = encodeURIComponent;
 

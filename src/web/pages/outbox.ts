@@ -7,7 +7,7 @@
 import { html, raw } from '../html.js';
 import { select } from '../layout.js';
 import { localTime, must, type WebContext } from '../context.js';
-import type { WebModule } from '../index.js';
+import type { WebModule } from '../router.js';
 
 const enc = encodeURIComponent;
 
