@@ -7,9 +7,8 @@ import type { RouteModule } from '../types.js';
 import { bearer, iso } from '../types.js';
 import { assertSameOrganisation, requireRole } from '../auth.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
-import { pinRulesFor } from '../../engine/pin-rules.js';
+import { regenerateCode } from '../../commands/pins.js';
 import { personView } from './people.js';
-import { writeAudit } from '../../store/audit.js';
 import { formatLocal } from '../../domain/time.js';
 import { openDoorsNow } from '../door-open.js';
 
@@ -31,34 +30,10 @@ export const accessRoutes: RouteModule = (api, app) => {
     assertSameOrganisation(req.principal, person.organisationId, 'person', person.id);
     const integration = await db.selectFrom('integrations').selectAll().where('id', '=', req.body.integrationId).where('organisationId', '=', person.organisationId).executeTakeFirst();
     if (!integration) throw badRequest('integrationId', `integration ${req.body.integrationId} does not exist in this organisation; list them with GET /v1/integrations`);
-    const adapter = app.engine.adapterFor(integration);
-    if (adapter.capabilities.issuesCredentials) {
-      // The provider issues the code: ask the engine for a fresh grant in place of each current one.
-      const res = await db
-        .updateTable('providerGrants')
-        .set({ replaceRequested: 1, updatedAt: Date.now() })
-        .where('integrationId', '=', integration.id)
-        .where('personId', '=', person.id)
-        .where('state', '!=', 'left-valid')
-        .executeTakeFirst();
-      await writeAudit(db, {
-        organisationId: person.organisationId,
-        actor: req.principal.keyId,
-        action: 'credential.replace-requested',
-        subjectType: 'person',
-        subjectId: person.id,
-        details: { integrationId: integration.id, grants: Number(res.numUpdatedRows) },
-      });
-      await app.changes.people(person.organisationId, [person.id]);
-      const withdrawn = adapter.capabilities.revocable
-        ? 'the old one is withdrawn once the new one is issued'
-        : `${integration.kind} cannot withdraw an issued offline code, so the old one keeps working until it expires`;
-      return { personId: person.id, integrationId: integration.id, grants: Number(res.numUpdatedRows), note: `the provider issues a new credential, shown to the guest only; ${withdrawn}` };
-    }
-    if (!adapter.capabilities.pinOnUser && !adapter.capabilities.pinOnLock) throw badRequest('integrationId', `${integration.kind} does not use personal PINs`);
-    const pin = await app.pins.regenerate(integration.id, person.id, pinRulesFor(adapter, integration), person.organisationId, req.principal.keyId);
-    await app.changes.people(person.organisationId, [person.id]);
-    return { personId: person.id, integrationId: integration.id, pinId: pin.id, issuedAt: iso(pin.createdAt), note: 'the new PIN is shown to the guest only; the provider is updated by the sync engine' };
+    const done = await regenerateCode({ db, pins: app.pins, changes: app.changes }, person, integration, app.engine.adapterFor(integration), req.principal.keyId);
+    return done.kind === 'pin'
+      ? { personId: person.id, integrationId: integration.id, pinId: done.pinId, issuedAt: iso(done.issuedAt), note: done.note }
+      : { personId: person.id, integrationId: integration.id, grants: done.grants, note: done.note };
   });
 
   api.get('/v1/me', { schema: { tags: ['me'], security: bearer, summary: 'Who this API key is' } }, async (req) => {
