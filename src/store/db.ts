@@ -7,7 +7,7 @@ import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrations/index.js';
 
 import type { StoreDialect } from './dialect.js';
 export type { StoreDialect } from './dialect.js';
