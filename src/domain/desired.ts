@@ -70,6 +70,19 @@ function unionReasons(a: Reason[], b: Reason[]): Reason[] {
   return [...new Set([...a, ...b])].sort(cmp);
 }
 
+/**
+ * The door window of a booking: from its start less bump-in and the buffer before, to its end plus
+ * bump-out and the buffer after (minutes). The engine, sync status, the explainer and visitor
+ * check-in all read a booking's window through this.
+ */
+export function bookingWindow(
+  b: { startsAt: number; endsAt: number; bumpInMinutes: number; bumpOutMinutes: number },
+  beforeMinutes: number,
+  afterMinutes: number,
+): { startsAt: number; endsAt: number } {
+  return { startsAt: b.startsAt - (b.bumpInMinutes + beforeMinutes) * MINUTE_MS, endsAt: b.endsAt + (b.bumpOutMinutes + afterMinutes) * MINUTE_MS };
+}
+
 export function computeDesired(facts: Facts, now: number): DesiredState {
   // Only active integrations are looked up at all, so every later "integration missing" check also
   // covers "inactive": a disconnected/revoking integration wants nothing and must converge to empty.
@@ -123,8 +136,7 @@ export function computeDesired(facts: Facts, now: number): DesiredState {
       // `??` not `||`: an override of 0 is a deliberate "no buffer for this space".
       const before = space?.bufferBeforeMinutes ?? integration.bufferBeforeMinutes;
       const after = space?.bufferAfterMinutes ?? integration.bufferAfterMinutes;
-      const startsAt = b.startsAt - (b.bumpInMinutes + before) * MINUTE_MS;
-      const endsAt = b.endsAt + (b.bumpOutMinutes + after) * MINUTE_MS;
+      const { startsAt, endsAt } = bookingWindow(b, before, after);
       const trigger = triggerState(effectiveTrigger(integration.trigger, space?.trigger), b, now);
       if (!trigger.fired) {
         // Nothing to come back for once the window is over.

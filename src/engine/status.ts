@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';
 import { effectiveTrigger, triggerState } from '../domain/triggers.js';
+import { bookingWindow } from '../domain/desired.js';
 import { loadRule, loadRules, paidBookings, partialRule } from '../store/triggers.js';
 
 /**
@@ -76,10 +77,7 @@ export async function bookingAccessStatus(db: Kysely<Database>, booking: Row<'bo
   ]);
   const entries: AccessEntry[] = [];
   for (const m of mappings) {
-    const before = (m.spaceBefore ?? m.intBefore) * 60_000;
-    const after = (m.spaceAfter ?? m.intAfter) * 60_000;
-    const from = booking.startsAt - booking.bumpInMinutes * 60_000 - before;
-    const until = booking.endsAt + booking.bumpOutMinutes * 60_000 + after;
+    const { startsAt: from, endsAt: until } = bookingWindow(booking, m.spaceBefore ?? m.intBefore, m.spaceAfter ?? m.intAfter);
     const wanted = booking.status === 'confirmed' && until > now && m.integrationStatus === 'active';
     const rule = effectiveTrigger(partialRule(integrationRules.get(m.integrationId)), partialRule(spaceRule));
     const trigger = triggerState(rule, { startsAt: booking.startsAt, paid: paid.has(booking.id) }, now);

@@ -16,6 +16,7 @@ import type { Database, Row, VisitStatus } from '../store/schema.js';
 import type { SecretBox } from '../security/crypto.js';
 import { newId } from '../store/ids.js';
 import { qrPngBuffer } from './qr-png.js';
+import { bookingWindow } from '../domain/desired.js';
 
 /** No 0/O, 1/I/L, U/V pairs to misread: 8 digits and 21 letters, 29 symbols. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTWXYZ';
@@ -25,7 +26,6 @@ const CODE_PATTERN = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 const HASH_PURPOSE = 'visit-code';
 /** When no integration or space says otherwise: the access buffers' own default. */
 const DEFAULT_MARGIN_MINUTES = 15;
-const MINUTE_MS = 60_000;
 
 export function generateCode(): string {
   let out = '';
@@ -120,10 +120,8 @@ export async function visitWindow(db: Kysely<Database>, booking: Row<'bookings'>
   const widest = (values: number[]) => (values.length ? Math.max(...values) : DEFAULT_MARGIN_MINUTES);
   const before = space?.bufferBeforeMinutes ?? widest(integrations.map((i) => i.bufferBeforeMinutes));
   const after = space?.bufferAfterMinutes ?? widest(integrations.map((i) => i.bufferAfterMinutes));
-  return {
-    opensAt: booking.startsAt - (booking.bumpInMinutes + before) * MINUTE_MS,
-    closesAt: booking.endsAt + (booking.bumpOutMinutes + after) * MINUTE_MS,
-  };
+  const { startsAt: opensAt, endsAt: closesAt } = bookingWindow(booking, before, after);
+  return { opensAt, closesAt };
 }
 
 export type ScanAction = 'lookup' | 'check-in' | 'check-out';

@@ -11,7 +11,7 @@ import type { Database, Row } from '../../store/schema.js';
 import type { SecretBox } from '../../security/crypto.js';
 import type { ObservedGrant, ObservedUser, ProviderAdapter } from '../../providers/types.js';
 import type { DesiredWindow } from '../../domain/facts.js';
-import { computeDesired } from '../../domain/desired.js';
+import { bookingWindow, computeDesired } from '../../domain/desired.js';
 import { loadPersonFacts } from '../../store/facts.js';
 import { loadRule, loadRules, paidBookings, partialRule } from '../../store/triggers.js';
 import { effectiveTrigger, triggerState } from '../../domain/triggers.js';
@@ -276,7 +276,8 @@ async function targetEvidence(
     const space = spaceRows.find((s) => s.id === b.spaceId);
     const before = space?.bufferBeforeMinutes ?? integration.bufferBeforeMinutes;
     const after = space?.bufferAfterMinutes ?? integration.bufferAfterMinutes;
-    bookingWindows.set(b.id, { from: b.startsAt - (b.bumpInMinutes + before) * 60_000, until: b.endsAt + (b.bumpOutMinutes + after) * 60_000 });
+    const w = bookingWindow(b, before, after);
+    bookingWindows.set(b.id, { from: w.startsAt, until: w.endsAt });
     const rule = effectiveTrigger(partialRule(integrationRule), partialRule(spaceRules.get(b.spaceId)));
     const state = triggerState(rule, { startsAt: b.startsAt, paid: paid.has(b.id) }, t.at);
     triggerFired.set(b.id, { fired: state.fired, issueOn: rule.issueOn, at: state.fired ? null : state.at });
