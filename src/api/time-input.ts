@@ -33,3 +33,13 @@ export function readWindow(body: TimeFields, timeZone: string, opts: { endOption
   if (endsAt !== null && endsAt <= startsAt) throw badRequest(hasLocal ? 'endLocal' : 'end', 'must be after start');
   return { startsAt, endsAt };
 }
+
+/** One instant from a request (ISO-8601 with offset), or a 400 naming the field and what is wrong. */
+export function instantField(field: string, value: string): number {
+  try {
+    return parseInstant(value);
+  } catch (err) {
+    if (err instanceof TimeInputError) throw badRequest(field, err.message);
+    throw err;
+  }
+}

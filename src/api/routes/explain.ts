@@ -8,7 +8,7 @@ import { bearer } from '../types.js';
 import { assertSameOrganisation, atLeast } from '../auth.js';
 import { ApiError, badRequest, forbidden, notFound } from '../errors.js';
 import { explainAccess, ExplainInputError } from '../../engine/explain/index.js';
-import { parseInstant, TimeInputError } from '../../domain/time.js';
+import { instantField } from '../time-input.js';
 
 const links = z.enum(['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'capacity', 'credential', 'sync', 'provider']);
 const window = z.object({ from: z.string(), until: z.string().nullable() });
@@ -74,15 +74,7 @@ export const explainRoutes: RouteModule = (api, app) => {
     const q = req.query;
     if (!q.spaceId === !q.targetRef) throw badRequest('querystring', 'give exactly one of spaceId (a space) or targetRef (an access target, with integrationId if it exists on two integrations)');
     if (!atLeast(p, 'host') && p.personId !== q.personId) throw forbidden('a guest key can only ask about its own person');
-    let at = Date.now();
-    if (q.at) {
-      try {
-        at = parseInstant(q.at);
-      } catch (err) {
-        if (err instanceof TimeInputError) throw badRequest('querystring.at', err.message);
-        throw err;
-      }
-    }
+    const at = q.at ? instantField('querystring.at', q.at) : Date.now();
     const person = await db.selectFrom('people').select(['id', 'organisationId']).where('id', '=', q.personId).executeTakeFirst();
     if (!person) throw notFound('person', q.personId);
     assertSameOrganisation(p, person.organisationId, 'person', person.id);

@@ -11,8 +11,7 @@ import { type Principal, findOwned, organisationForWrite, organisationOf, requir
 import { badRequest, conflict } from '../errors.js';
 import { newId } from '../../store/ids.js';
 import { writeAudit } from '../../store/audit.js';
-import { readWindow } from '../time-input.js';
-import { parseInstant, TimeInputError } from '../../domain/time.js';
+import { instantField, readWindow } from '../time-input.js';
 
 const planTarget = z.object({ integrationId: z.string().min(1), targetRef: z.string().min(1) }).strict();
 const planBody = z
@@ -219,12 +218,3 @@ export const membershipRoutes: RouteModule = (api, app) => {
     return reply.status(204).send();
   });
 };
-
-function instantField(field: string, value: string): number {
-  try {
-    return parseInstant(value);
-  } catch (err) {
-    if (err instanceof TimeInputError) throw badRequest(field, err.message);
-    throw err;
-  }
-}
