@@ -141,10 +141,11 @@ export async function gatherEvidence(deps: ExplainDeps, q: ExplainQuery): Promis
   const targets: TargetEvidence[] = [];
   for (const integration of integrations) {
     const mine = mappings.filter((m) => m.integrationId === integration.id);
+    const shared = await integrationEvidence(deps, integration, person.id, q.at);
     for (const targetRef of [...new Set(mine.map((m) => m.targetRef))]) {
       const ofTarget = mine.filter((m) => m.targetRef === targetRef);
       targets.push(
-        await targetEvidence(deps, integration, {
+        await targetEvidence(deps, integration, shared, {
           personId: person.id,
           targetRef,
           targetName: ofTarget.find((m) => m.targetName)?.targetName ?? targetRef,
@@ -253,35 +254,30 @@ async function personSubscriptions(db: Kysely<Database>, personId: string, space
   }));
 }
 
-async function targetEvidence(
-  deps: ExplainDeps,
-  integration: Row<'integrations'>,
-  t: { personId: string; targetRef: string; targetName: string; spaceIds: string[]; bookings: BookingEvidence[]; at: number },
-): Promise<TargetEvidence> {
+/**
+ * What is the same for every target of one integration: the desired state, the adapter, the PIN, the
+ * provider user, the queue entry and one live read of the provider (observe answers for the person's
+ * whole holding, so a space with two doors reads the provider once, not twice).
+ */
+interface IntegrationEvidence {
+  desired: { targetRef: string; windows: DesiredWindow[] }[];
+  adapter: ProviderAdapter | null;
+  way: CredentialWay;
+  pin: TargetEvidence['pin'];
+  user: TargetEvidence['user'];
+  grants: (TargetEvidence['grants'][number] & { targetRef: string })[];
+  work: TargetEvidence['work'];
+  live: LiveRead;
+  integrationRule: Awaited<ReturnType<typeof loadRule>>;
+  /** The provider's own names for targets, read at most once, only for mappings stored without one. */
+  providerName: (targetRef: string) => Promise<string | null>;
+}
+
+async function integrationEvidence(deps: ExplainDeps, integration: Row<'integrations'>, personId: string, at: number): Promise<IntegrationEvidence> {
   const { db } = deps;
   // What the engine would provision at `at`: the same facts and the same pure computation.
-  const facts = await loadPersonFacts(db, integration.id, t.personId, t.at);
-  const desired = computeDesired(facts, t.at).access.find((a) => a.personId === t.personId && a.integrationId === integration.id && a.targetRef === t.targetRef)?.windows ?? [];
-
-  const spaceRows = t.spaceIds.length ? await db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', t.spaceIds).execute() : [];
-  const onTarget = t.bookings.filter((b) => t.spaceIds.includes(b.spaceId));
-  const [integrationRule, spaceRules, paid] = await Promise.all([
-    loadRule(db, 'integration', integration.id),
-    loadRules(db, 'space', t.spaceIds),
-    paidBookings(db, onTarget.map((b) => b.id)),
-  ]);
-  const bookingWindows = new Map<string, { from: number; until: number }>();
-  const triggerFired = new Map<string, { fired: boolean; issueOn: string; at: number | null }>();
-  for (const b of onTarget) {
-    const space = spaceRows.find((s) => s.id === b.spaceId);
-    const before = space?.bufferBeforeMinutes ?? integration.bufferBeforeMinutes;
-    const after = space?.bufferAfterMinutes ?? integration.bufferAfterMinutes;
-    const w = bookingWindow(b, before, after);
-    bookingWindows.set(b.id, { from: w.startsAt, until: w.endsAt });
-    const rule = effectiveTrigger(partialRule(integrationRule), partialRule(spaceRules.get(b.spaceId)));
-    const state = triggerState(rule, { startsAt: b.startsAt, paid: paid.has(b.id) }, t.at);
-    triggerFired.set(b.id, { fired: state.fired, issueOn: rule.issueOn, at: state.fired ? null : state.at });
-  }
+  const facts = await loadPersonFacts(db, integration.id, personId, at);
+  const desired = computeDesired(facts, at).access.filter((a) => a.personId === personId && a.integrationId === integration.id);
 
   let adapter: ProviderAdapter | null = null;
   let adapterError: string | null = null;
@@ -291,45 +287,89 @@ async function targetEvidence(
     adapterError = (err as Error).message;
   }
   const caps = adapter?.capabilities;
-  // A mapping made without a name (an import, an older version): the provider's own name for it.
-  let targetName = t.targetName;
-  if (targetName === t.targetRef && adapter) {
-    targetName = (await adapter.listTargets().catch(() => [])).find((x) => x.ref === t.targetRef)?.name ?? targetName;
-  }
   const way: CredentialWay = caps?.issuesCredentials ? 'issued' : caps?.pinOnUser || caps?.pinOnLock ? 'pin' : 'membership';
 
-  const [pinRow, user, grants, work] = await Promise.all([
-    db.selectFrom('pins').select(['createdAt', 'pinEnc']).where('integrationId', '=', integration.id).where('personId', '=', t.personId).where('revokedAt', 'is', null).executeTakeFirst(),
-    db.selectFrom('providerUsers').select(['state', 'providerRef', 'pinId', 'userKey']).where('integrationId', '=', integration.id).where('personId', '=', t.personId).executeTakeFirst(),
+  const [pinRow, user, grants, work, integrationRule] = await Promise.all([
+    db.selectFrom('pins').select(['createdAt', 'pinEnc']).where('integrationId', '=', integration.id).where('personId', '=', personId).where('revokedAt', 'is', null).executeTakeFirst(),
+    db.selectFrom('providerUsers').select(['state', 'providerRef', 'pinId', 'userKey']).where('integrationId', '=', integration.id).where('personId', '=', personId).executeTakeFirst(),
     db
       .selectFrom('providerGrants')
-      .select(['id', 'state', 'providerRef', 'startsAt', 'endsAt', 'credentialKind', 'credentialValidFrom', 'credentialValidUntil', 'credentialFirstUseBefore', 'createdAt'])
+      .select(['id', 'targetRef', 'state', 'providerRef', 'startsAt', 'endsAt', 'credentialKind', 'credentialValidFrom', 'credentialValidUntil', 'credentialFirstUseBefore', 'createdAt'])
       .where('integrationId', '=', integration.id)
-      .where('personId', '=', t.personId)
-      .where('targetRef', '=', t.targetRef)
+      .where('personId', '=', personId)
       .orderBy('startsAt')
       .execute(),
-    db.selectFrom('syncWork').select(['dueAt', 'attempts', 'lastError', 'claimedBy']).where('integrationId', '=', integration.id).where('personId', '=', t.personId).executeTakeFirst(),
+    db.selectFrom('syncWork').select(['dueAt', 'attempts', 'lastError', 'claimedBy']).where('integrationId', '=', integration.id).where('personId', '=', personId).executeTakeFirst(),
+    loadRule(db, 'integration', integration.id),
   ]);
   // The number of digits only, to say "a 6-digit PIN"; the digits themselves never leave the box.
   const pin = pinRow ? { issuedAt: pinRow.createdAt, digits: deps.secrets.open(pinRow.pinEnc).length } : null;
 
   let live: LiveRead = { read: 'skipped' };
-  const allGrants = user || grants.length ? await db.selectFrom('providerGrants').select(['providerRef', 'targetRef']).where('integrationId', '=', integration.id).where('personId', '=', t.personId).execute() : [];
   if (adapterError) live = { read: 'failed', error: adapterError };
-  else if (adapter && (user || allGrants.length)) {
+  else if (adapter && (user || grants.length)) {
     try {
       const observation = await adapter.observe({
         userRef: user?.providerRef ?? undefined,
-        key: user?.userKey ?? userKey({ secrets: deps.secrets, integration }, t.personId),
-        grantRefs: allGrants.filter((g) => g.providerRef).map((g) => ({ ref: g.providerRef!, targetRef: g.targetRef })),
+        key: user?.userKey ?? userKey({ secrets: deps.secrets, integration }, personId),
+        grantRefs: grants.filter((g) => g.providerRef).map((g) => ({ ref: g.providerRef!, targetRef: g.targetRef })),
       });
-      live = { read: 'ok', user: observation.user, grants: observation.grants.filter((g) => g.targetRef === t.targetRef) };
+      live = { read: 'ok', user: observation.user, grants: observation.grants };
     } catch (err) {
       // Provider errors are written for admins and carry no credentials.
       live = { read: 'failed', error: (err as Error).message };
     }
   }
+
+  let names: Promise<Map<string, string>> | null = null;
+  const providerName = async (targetRef: string) => {
+    if (!adapter) return null;
+    names ??= adapter.listTargets().then((list) => new Map(list.map((x) => [x.ref, x.name])), () => new Map());
+    return (await names).get(targetRef) ?? null;
+  };
+
+  return {
+    desired,
+    adapter,
+    way,
+    pin,
+    user: user ? { state: user.state, providerRef: user.providerRef, pinId: user.pinId } : null,
+    grants,
+    work: work ?? null,
+    live,
+    integrationRule,
+    providerName,
+  };
+}
+
+async function targetEvidence(
+  deps: ExplainDeps,
+  integration: Row<'integrations'>,
+  shared: IntegrationEvidence,
+  t: { personId: string; targetRef: string; targetName: string; spaceIds: string[]; bookings: BookingEvidence[]; at: number },
+): Promise<TargetEvidence> {
+  const { db } = deps;
+  const desired = shared.desired.find((a) => a.targetRef === t.targetRef)?.windows ?? [];
+
+  const spaceRows = t.spaceIds.length ? await db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', t.spaceIds).execute() : [];
+  const onTarget = t.bookings.filter((b) => t.spaceIds.includes(b.spaceId));
+  const [spaceRules, paid] = await Promise.all([loadRules(db, 'space', t.spaceIds), paidBookings(db, onTarget.map((b) => b.id))]);
+  const bookingWindows = new Map<string, { from: number; until: number }>();
+  const triggerFired = new Map<string, { fired: boolean; issueOn: string; at: number | null }>();
+  for (const b of onTarget) {
+    const space = spaceRows.find((s) => s.id === b.spaceId);
+    const before = space?.bufferBeforeMinutes ?? integration.bufferBeforeMinutes;
+    const after = space?.bufferAfterMinutes ?? integration.bufferAfterMinutes;
+    const w = bookingWindow(b, before, after);
+    bookingWindows.set(b.id, { from: w.startsAt, until: w.endsAt });
+    const rule = effectiveTrigger(partialRule(shared.integrationRule), partialRule(spaceRules.get(b.spaceId)));
+    const state = triggerState(rule, { startsAt: b.startsAt, paid: paid.has(b.id) }, t.at);
+    triggerFired.set(b.id, { fired: state.fired, issueOn: rule.issueOn, at: state.fired ? null : state.at });
+  }
+
+  // A mapping made without a name (an import, an older version): the provider's own name for it.
+  const targetName = t.targetName === t.targetRef ? ((await shared.providerName(t.targetRef)) ?? t.targetName) : t.targetName;
+  const live: LiveRead = shared.live.read === 'ok' ? { ...shared.live, grants: shared.live.grants.filter((g) => g.targetRef === t.targetRef) } : shared.live;
 
   const [report] = await capacityReport(db, integration.id, t.targetRef);
   const slots = { report: report && report.capacity !== null ? report : null, waiting: report?.waiting.some((w) => w.personId === t.personId) ?? false };
@@ -343,11 +383,11 @@ async function targetEvidence(
     bookingWindows,
     triggerFired,
     desired,
-    way,
-    pin,
-    user: user ? { state: user.state, providerRef: user.providerRef, pinId: user.pinId } : null,
-    grants,
+    way: shared.way,
+    pin: shared.pin,
+    user: shared.user,
+    grants: shared.grants.filter((g) => g.targetRef === t.targetRef).map(({ targetRef: _ref, ...g }) => g),
     live,
-    work: work ?? null,
+    work: shared.work,
   };
 }
