@@ -4,41 +4,17 @@
  * The API (GET /v1/access/explain), the host's booking page and `lockstep explain` all call this.
  */
 import { gatherEvidence, type ExplainDeps, type ExplainQuery, type Evidence, type TargetEvidence } from './evidence.js';
-import { decide, type LinkCheck, type Link } from './verdict.js';
+import { decide } from './verdict.js';
 import { formatLocal } from '../../domain/time.js';
+import type { Explanation } from './schema.js';
+
+export { explanationSchema, type Explanation } from './schema.js';
 
 export { ExplainInputError, type ExplainDeps, type ExplainQuery } from './evidence.js';
 export type { Link } from './verdict.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export interface Explanation {
-  at: string;
-  timeZone: string;
-  person: { id: string; name: string };
-  space: { id: string; name: string } | null;
-  verdict: { canEnter: boolean; broken: Link | null; text: string };
-  targets: {
-    integrationId: string;
-    integrationName: string;
-    provider: string;
-    targetRef: string;
-    targetName: string;
-    canEnter: boolean;
-    broken: Link | null;
-    window: { from: string; until: string | null } | null;
-    way: string | null;
-    chain: LinkCheck[];
-    pin: { issuedAt: string; masked: string } | null;
-    credentials: { kind: string; validFrom: string | null; validUntil: string | null; firstUseBefore: string | null; state: string }[];
-    recorded: { user: string | null; grants: { state: string; from: string; until: string | null }[] };
-    live: { read: 'ok' | 'failed' | 'skipped'; error?: string; user?: { hasPin: boolean | null } | null; grants?: { from: string; until: string | null }[] };
-    sync: { dueAt: string; attempts: number; lastError: string | null; running: boolean } | null;
-    integration: { status: string; lastError: string | null; pausedUntil: string | null };
-  }[];
-  bookings: { id: string; title: string | null; status: string; role: string; spaceId: string; start: string; end: string; local: { start: string; end: string } }[];
-  subscriptions: { id: string; planName: string; via: string; start: string; end: string | null; cancelledAt: string | null; opensThis: boolean }[];
-}
 
 export async function explainAccess(deps: ExplainDeps, q: ExplainQuery): Promise<Explanation> {
   const evidence = await gatherEvidence(deps, q);

@@ -4,9 +4,11 @@
  * break in the chain is a unit case; the wording is for the operator on the phone with the guest.
  */
 import { DateTime } from 'luxon';
+import type { z } from 'zod';
 import type { BookingEvidence, Evidence, TargetEvidence } from './evidence.js';
+import { links } from './schema.js';
 
-export type Link = 'integration' | 'mapping' | 'booking' | 'subscription' | 'trigger' | 'window' | 'capacity' | 'credential' | 'sync' | 'provider';
+export type Link = z.infer<typeof links>;
 
 export interface LinkCheck {
   link: Link;
@@ -38,7 +40,7 @@ export interface Verdict {
 }
 
 /** Order of the links: a target that breaks later got further, and its reason is the one to tell. */
-const ORDER: Link[] = ['integration', 'mapping', 'booking', 'subscription', 'trigger', 'window', 'capacity', 'credential', 'sync', 'provider'];
+const ORDER: readonly Link[] = links.options;
 
 export function decide(e: Evidence): Verdict {
   const when = (ms: number) => local(ms, e.timeZone, e.now);
