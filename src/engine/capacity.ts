@@ -113,11 +113,7 @@ export async function applySlotLimits(ctx: SlotContext, personId: string, desire
       continue;
     }
     // Waiting (or giving a later code's slot up to a nearer one).
-    await db
-      .insertInto('slotWaits')
-      .values({ integrationId: integration.id, targetRef: d.targetRef, personId, startsAt: window.startsAt, since: now })
-      .onConflict((oc) => oc.columns(['integrationId', 'targetRef', 'personId']).doUpdateSet({ startsAt: window.startsAt }))
-      .execute();
+    await waitForSlot(db, integration.id, d.targetRef, personId, window.startsAt, now);
     // My turn, but a later code not started yet holds the slot: ask its holder to give it up.
     if (mayHold) await askLaterToYield(ctx, d.targetRef, personId, window.startsAt);
     const firstEnd = await db
@@ -156,6 +152,15 @@ export async function reserveSlot(db: Kysely<Database>, integrationId: string, t
     await trx.deleteFrom('slotWaits').where('integrationId', '=', integrationId).where('targetRef', '=', targetRef).where('personId', '=', personId).execute();
     return true;
   });
+}
+
+/** Puts a person in the target's queue (or moves their place to a new window start); `since` is kept. */
+export async function waitForSlot(db: Kysely<Database>, integrationId: string, targetRef: string, personId: string, startsAt: number, now: number): Promise<void> {
+  await db
+    .insertInto('slotWaits')
+    .values({ integrationId, targetRef, personId, startsAt, since: now })
+    .onConflict((oc) => oc.columns(['integrationId', 'targetRef', 'personId']).doUpdateSet({ startsAt }))
+    .execute();
 }
 
 /** Wakes the holder of the latest code on the target that has not started and starts after `startsAt`. */

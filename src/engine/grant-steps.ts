@@ -12,7 +12,7 @@ import { newId } from '../store/ids.js';
 import { ProviderError, type ProviderIdentity } from '../providers/types.js';
 import type { AppliedGrant, GrantStep } from './plan.js';
 import { pinRulesFor } from './pin-rules.js';
-import { askLaterToYield, reserveSlot, slotFreed, staleForeignCodes } from './capacity.js';
+import { askLaterToYield, reserveSlot, slotFreed, staleForeignCodes, waitForSlot } from './capacity.js';
 import { ACTOR, credentialColumns, credentialDetails, reasonText, toApplied, windowDetails, type Call, type Note, type ReconcileContext } from './sync-context.js';
 
 /**
@@ -62,11 +62,7 @@ export async function executeStep(
       if (slots === undefined) await intent(db);
       else if (!(await reserveSlot(db, integration.id, step.targetRef, personId, slots, intent))) {
         // Another sync took the last slot between the ranking and now: wait like anyone else.
-        await db
-          .insertInto('slotWaits')
-          .values({ integrationId: integration.id, targetRef: step.targetRef, personId, startsAt: step.window.startsAt, since: now })
-          .onConflict((oc) => oc.columns(['integrationId', 'targetRef', 'personId']).doUpdateSet({ startsAt: step.window.startsAt }))
-          .execute();
+        await waitForSlot(db, integration.id, step.targetRef, personId, step.window.startsAt, now);
         // A later code that won the race gives its slot up; rank again shortly in any case.
         await askLaterToYield(ctx, step.targetRef, personId, step.window.startsAt);
         ctx.slots!.retryAt = Math.min(ctx.slots!.retryAt ?? Infinity, now + 5_000);

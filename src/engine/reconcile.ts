@@ -26,7 +26,6 @@ export { userKey, providerIdentity, type ReconcileContext, type ReconcileOutcome
 
 export async function reconcilePerson(ctx: ReconcileContext, personId: string, verify: boolean): Promise<ReconcileOutcome> {
   const { db, adapter, integration, now } = ctx;
-  ctx = { ...ctx };
   const caps = adapter.capabilities;
   let calls = 0;
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
