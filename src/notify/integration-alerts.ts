@@ -5,8 +5,29 @@
  * restarts) and ends when it sees it healthy again.
  */
 import type { ScanContext } from './context.js';
-import { integrationFailing, targetFull } from './messages.js';
+import { integrationFailing, targetFull, type NotificationKind } from './messages.js';
 import { render } from './render.js';
+
+/**
+ * When the episode named by `markKey` began: the first pass to see it stores now (a mark shared by
+ * every worker, surviving restarts); later passes read it back. One alert per episode is keyed on it.
+ */
+async function episodeStart(ctx: ScanContext, markKey: string): Promise<number> {
+  await ctx.db.insertInto('notifierMarks').values({ key: markKey, value: ctx.now }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  return (await ctx.db.selectFrom('notifierMarks').select('value').where('key', '=', markKey).executeTakeFirstOrThrow()).value;
+}
+
+/** Queues one alert per admin address (dedupe key `<episode>:<address>`); how many were new. */
+async function alertAdmins(ctx: ScanContext, organisationId: string, kind: NotificationKind, episodeKey: string, message: ReturnType<typeof render>): Promise<number> {
+  // With no alert address configured the alert still lands in the outbox, for the admin console.
+  const recipients = ctx.alertTo.length ? ctx.alertTo : [''];
+  let queued = 0;
+  for (const to of recipients) {
+    const added = await ctx.outbox.add({ organisationId, personId: null, toAddress: to, kind, dedupeKey: `${episodeKey}:${to}`, message }, ctx.deliver, ctx.now);
+    if (added) queued++;
+  }
+  return queued;
+}
 
 export async function scanIntegrations(ctx: ScanContext): Promise<number> {
   const { db } = ctx;
@@ -29,8 +50,7 @@ export async function scanIntegrations(ctx: ScanContext): Promise<number> {
       await db.deleteFrom('notifierMarks').where('key', '=', markKey).execute();
       continue;
     }
-    await db.insertInto('notifierMarks').values({ key: markKey, value: ctx.now }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    const since = (await db.selectFrom('notifierMarks').select('value').where('key', '=', markKey).executeTakeFirstOrThrow()).value;
+    const since = await episodeStart(ctx, markKey);
     const maxAttempts = Math.max(0, ...failingWork.map((w) => w.attempts));
     if (maxAttempts < ctx.failingAttempts && ctx.now - since < ctx.failingPersistMs) continue;
     const lastError = integ.lastError ?? failingWork.find((w) => w.lastError)?.lastError ?? 'unknown error';
@@ -45,16 +65,7 @@ export async function scanIntegrations(ctx: ScanContext): Promise<number> {
         maxAttempts,
       }),
     );
-    // With no alert address configured the alert still lands in the outbox, for the admin console.
-    const recipients = ctx.alertTo.length ? ctx.alertTo : [''];
-    for (const to of recipients) {
-      const added = await ctx.outbox.add(
-        { organisationId: integ.organisationId, personId: null, toAddress: to, kind: 'integration.failing', dedupeKey: `integration.failing:${integ.id}:${since}:${to}`, message },
-        ctx.deliver,
-        ctx.now,
-      );
-      if (added) queued++;
-    }
+    queued += await alertAdmins(ctx, integ.organisationId, 'integration.failing', `integration.failing:${integ.id}:${since}`, message);
   }
   return queued;
 }
@@ -82,8 +93,7 @@ export async function scanFullTargets(ctx: ScanContext): Promise<number> {
   for (const m of marks) if (!full.has(m.key)) await db.deleteFrom('notifierMarks').where('key', '=', m.key).execute();
   let queued = 0;
   for (const [markKey, t] of full) {
-    await db.insertInto('notifierMarks').values({ key: markKey, value: ctx.now }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    const since = (await db.selectFrom('notifierMarks').select('value').where('key', '=', markKey).executeTakeFirstOrThrow()).value;
+    const since = await episodeStart(ctx, markKey);
     const [capacityRow, codes, mapping] = await Promise.all([
       db.selectFrom('targetCapacity').selectAll().where('integrationId', '=', t.integrationId).where('targetRef', '=', t.targetRef).executeTakeFirst(),
       db.selectFrom('providerGrants').select((eb) => eb.fn.countAll<number>().as('n')).where('integrationId', '=', t.integrationId).where('targetRef', '=', t.targetRef).executeTakeFirst(),
@@ -101,15 +111,7 @@ export async function scanFullTargets(ctx: ScanContext): Promise<number> {
         fullSince: since,
       }),
     );
-    const recipients = ctx.alertTo.length ? ctx.alertTo : [''];
-    for (const to of recipients) {
-      const added = await ctx.outbox.add(
-        { organisationId: t.organisationId, personId: null, toAddress: to, kind: 'target.full', dedupeKey: `target.full:${t.integrationId}:${t.targetRef}:${since}:${to}`, message },
-        ctx.deliver,
-        ctx.now,
-      );
-      if (added) queued++;
-    }
+    queued += await alertAdmins(ctx, t.organisationId, 'target.full', `target.full:${t.integrationId}:${t.targetRef}:${since}`, message);
   }
   return queued;
 }
