@@ -201,15 +201,18 @@ export interface TargetCapacityReport {
   waiting: { personId: string; startsAt: number; since: number }[];
 }
 
-/** Capacity, use and waiting list of each target of an integration that has a capacity row or waiters. */
-export async function capacityReport(db: Kysely<Database>, integrationId: string, targetRef?: string): Promise<TargetCapacityReport[]> {
+/**
+ * Capacity, use and waiting list of each target of an integration that has a capacity row or waiters,
+ * plus the targets in `alsoFor` (reported as not limited when nothing is known of them).
+ */
+export async function capacityReport(db: Kysely<Database>, integrationId: string, targetRef?: string, alsoFor: string[] = []): Promise<TargetCapacityReport[]> {
   const where = <T extends { where: (...a: any[]) => T }>(qb: T) => (targetRef === undefined ? qb : qb.where('targetRef', '=', targetRef));
   const [rows, counts, waits] = await Promise.all([
     where(db.selectFrom('targetCapacity').selectAll().where('integrationId', '=', integrationId)).execute(),
     where(db.selectFrom('providerGrants').select(['targetRef', (eb) => eb.fn.countAll<number>().as('n')]).where('integrationId', '=', integrationId).where('state', 'in', OCCUPYING).groupBy('targetRef')).execute(),
     where(db.selectFrom('slotWaits').select(['targetRef', 'personId', 'startsAt', 'since']).where('integrationId', '=', integrationId).orderBy('startsAt')).execute(),
   ]);
-  const refs = [...new Set([...rows.map((r) => r.targetRef), ...waits.map((w) => w.targetRef)])].sort();
+  const refs = [...new Set([...rows.map((r) => r.targetRef), ...waits.map((w) => w.targetRef), ...alsoFor])].sort();
   return refs.map((ref) => {
     const row = rows.find((r) => r.targetRef === ref);
     const capacity = row?.setting ?? row?.reported ?? null;

@@ -98,12 +98,10 @@ async function keypadsSection(ctx: WebContext, integrationIds: string[], intName
     } catch {
       continue; // an integration whose provider this version cannot load shows up elsewhere as failing
     }
-    const reports = await capacityReport(db, i.id);
+    // Every mapped lock of a code-on-lock provider; elsewhere only targets that are limited or have waiters.
     const mapped = codeOnLock ? (await db.selectFrom('mappings').select('targetRef').where('integrationId', '=', i.id).execute()).map((m) => m.targetRef) : [];
-    for (const ref of [...new Set([...mapped, ...reports.map((r) => r.targetRef)])].sort()) {
-      const r = reports.find((x) => x.targetRef === ref);
-      if (!codeOnLock && (!r || (r.capacity === null && r.waiting.length === 0))) continue;
-      locks.push({ integrationId: i.id, ...(r ?? { targetRef: ref, capacity: null, setting: null, reported: null, foreignCodes: 0, lockstepCodes: 0, free: null, waiting: [] }) });
+    for (const r of await capacityReport(db, i.id, undefined, mapped)) {
+      if (codeOnLock || r.capacity !== null || r.waiting.length) locks.push({ integrationId: i.id, ...r });
     }
   }
   if (locks.length === 0) return '';
