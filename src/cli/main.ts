@@ -135,9 +135,7 @@ apiKey
   .action(async (opts: { role: Role; name: string; org?: string; person?: string }) => {
     if (opts.role !== 'platform-admin' && !opts.org) fail(`--org is required for a ${opts.role} key (create one with \`lockstep org create --name …\`)`);
     if (opts.role === 'guest' && !opts.person) fail('--person is required for a guest key');
-    const config = loadConfig();
-    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
-    try {
+    await withApp(async (app) => {
       if (opts.org) {
         const found = await app.store.db.selectFrom('organisations').select('id').where('id', '=', opts.org).executeTakeFirst();
         if (!found) fail(`organisation ${opts.org} does not exist`);
@@ -149,24 +147,14 @@ apiKey
         personId: opts.person ?? null,
       });
       console.log(key.key);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program
   .command('status')
   .description('Show sync status: per integration, or for one booking')
   .option('--booking <bookingId>', 'show the access status of one booking')
-  .action(async (opts: { booking?: string }) => {
-    const config = loadConfig();
-    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
-    try {
-      process.exitCode = await printStatus(app, opts);
-    } finally {
-      await app.close();
-    }
-  });
+  .action((opts: { booking?: string }) => withApp(async (app) => void (process.exitCode = await printStatus(app, opts))));
 
 program
   .command('explain')
@@ -177,15 +165,18 @@ program
   .option('--integration <integrationId>', 'with --target: which integration it is on')
   .option('--at <instant>', 'the moment, ISO-8601 with offset (default now)')
   .option('--json', 'print the same JSON as GET /v1/access/explain')
-  .action(async (opts: ExplainCliOptions) => {
-    const config = loadConfig();
-    const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
-    try {
-      process.exitCode = await printExplanation(app, opts);
-    } finally {
-      await app.close();
-    }
-  });
+  .action((opts: ExplainCliOptions) => withApp(async (app) => void (process.exitCode = await printExplanation(app, opts))));
+
+/** For the one-shot commands: the configured store opened, `run`, and closed again whatever happens. */
+async function withApp(run: (app: Awaited<ReturnType<typeof createApp>>) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp({ databaseUrl: config.databaseUrl, secretKey: config.secretKey, keyFile: config.keyFile });
+  try {
+    await run(app);
+  } finally {
+    await app.close();
+  }
+}
 
 function fail(message: string): never {
   console.error(`lockstep: ${message}`);
