@@ -90,7 +90,7 @@ export function observeSqliteStatements(observer: StatementObserver | null): voi
 }
 
 /**
- * Performance diagnostics (LOCKSTEP_SQL_STATS=<file>): counts every SQLite statement and the time
+ * Performance diagnostics (LOCKSTEP_SQL_STATS=<file>): counts every statement (SQLite or PostgreSQL) and the time
  * spent in it, and writes the table, costliest first, to the file at exit ("%p" in the name becomes
  * the process id, for several processes). Parameters are never recorded, so no secret reaches it.
  */
@@ -102,10 +102,21 @@ function statementStats(file: string | null) {
     const lines = rows.map(([q, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.calls.toString().padStart(9)} × ${(s.ms / s.calls).toFixed(3).padStart(7)} ms (max ${s.maxMs.toFixed(1).padStart(6)}) ${s.rows.toString().padStart(9)} rows  ${q.replace(/\s+/g, ' ')}`);
     fs.writeFileSync(file.replace('%p', String(process.pid)), `${total.toFixed(0)} ms in ${rows.reduce((n, [, s]) => n + s.calls, 0)} statements\n${lines.join('\n')}\n`);
   });
+  const entry = (sql: string) => {
+    let s = bySql.get(sql);
+    if (!s) bySql.set(sql, (s = { calls: 0, ms: 0, maxMs: 0, rows: 0 }));
+    return s;
+  };
   return {
+    /** PostgreSQL: one finished statement, reported by Kysely's log hook (which does not tell rows). */
+    record(sql: string, ms: number) {
+      const s = entry(sql);
+      s.calls++;
+      s.ms += ms;
+      if (ms > s.maxMs) s.maxMs = ms;
+    },
     wrap(sql: string, stmt: SqliteDatabase.Statement): SqliteDatabase.Statement {
-      const s = { calls: 0, ms: 0, maxMs: 0, rows: 0 };
-      bySql.set(sql, s);
+      const s = entry(sql);
       const timed =
         <A extends unknown[], R>(fn: (...args: A) => R, count: (r: R) => number) =>
         (...args: A): R => {
@@ -147,7 +158,12 @@ function openPostgres(url: string): Store {
   pool.on('error', (err: Error & { code?: string }) => {
     process.stderr.write(`lockstep: a PostgreSQL connection was closed by the server (${err.code ?? err.message}); reconnecting on next use\n`);
   });
-  const raw = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const stats = process.env.LOCKSTEP_SQL_STATS ? statementStats(process.env.LOCKSTEP_SQL_STATS) : null;
+  // The statements' wall time here includes the round trip and the wait for a pooled connection.
+  const raw = new Kysely<any>({
+    dialect: new PostgresDialect({ pool }),
+    log: stats ? (event) => stats.record(event.query.sql, event.queryDurationMillis) : undefined,
+  });
   const db = raw.withPlugin(new CamelCasePlugin()) as Kysely<Database>;
   const safe = url.replace(/\/\/([^:@/]+)(:[^@/]*)?@/, '//$1@');
   const listeners = new Set<() => Promise<void>>();
