@@ -31,7 +31,7 @@ export class ChangeFeed {
   async people(organisationId: string, personIds: Iterable<string>, db: Kysely<Database> = this.db): Promise<void> {
     const ids = [...new Set(personIds)];
     if (ids.length === 0) return;
-    for (const integrationId of await liveIntegrationIds(db, organisationId)) await this.queue.enqueue(integrationId, ids, { db });
+    await this.queue.enqueueForOrganisation(organisationId, ids, { db });
     await this.wake(db);
   }
 

@@ -54,6 +54,27 @@ export class WorkQueue {
   }
 
   /**
+   * `enqueue` for every live integration of an organisation (active, or revoking), in one statement:
+   * a booking write is a dozen statements, and looking the integrations up first was one of them.
+   */
+  async enqueueForOrganisation(organisationId: string, personIds: Iterable<string>, opts: { db?: Kysely<Database> } = {}): Promise<void> {
+    const ids = [...new Set(personIds)];
+    if (ids.length === 0) return;
+    const dueAt = Date.now();
+    const db = opts.db ?? this.db;
+    const people = this.dialect === 'postgres' ? sql`jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) as p(value)` : sql`json_each(${JSON.stringify(ids)}) as p`;
+    await sql`
+      insert into sync_work (integration_id, person_id, due_at, generation, attempts, verify)
+      select i.id, p.value, ${dueAt}, 1, 0, 0
+      from integrations i cross join ${people}
+      where i.organisation_id = ${organisationId} and i.status <> 'disconnected'
+      on conflict (integration_id, person_id) do update set
+        due_at = ${this.least('sync_work.due_at', 'excluded.due_at')},
+        generation = sync_work.generation + 1,
+        verify = ${this.greatest('sync_work.verify', 'excluded.verify')}`.execute(db);
+  }
+
+  /**
    * Claims up to `limit` due items for this worker, in one statement. Items of paused (rate-limited)
    * or disconnected integrations are skipped, so one provider's trouble never holds up another's work.
    *
