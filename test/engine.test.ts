@@ -343,6 +343,34 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     }
   });
 
+  it('forgets a credential left valid once it has expired, and keeps one still valid, on the next sync', async () => {
+    const space = await h.space();
+    const booking = await book(space, hoursFromNow(2), hoursFromNow(3));
+    await h.converge();
+    const db = h.app.store.db;
+    const leftValid = (id: string, endsAt: number) => ({
+      id,
+      integrationId: h.integrationId,
+      personId: booking.organiserId,
+      targetRef: 'ag-old-door',
+      providerRef: `ref-${id}`,
+      startsAt: Date.now() - 5 * 60 * MIN,
+      endsAt,
+      state: 'left-valid' as const,
+      pinId: null,
+      reasons: '[]',
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    });
+    await db.insertInto('providerGrants').values([leftValid('pg_expired', Date.now() - MIN), leftValid('pg_still_valid', Date.now() + 60 * MIN)]).execute();
+    // Any change of this person's booking makes the engine sync them again.
+    expect((await h.call('PATCH', `/v1/bookings/${booking.id}`, { title: 'moved on' }, h.keys.admin)).status).toBe(200);
+    await h.converge();
+    const kept = await db.selectFrom('providerGrants').select('id').where('personId', '=', booking.organiserId).where('state', '=', 'left-valid').execute();
+    expect(kept.map((g) => g.id)).toEqual(['pg_still_valid']);
+    expect(groupsOf(booking.organiserId)).toHaveLength(2);
+  });
+
   it('disconnect with revoke removes everything Lockstep granted; keep leaves it in place', async () => {
     const space = await h.space(['ag-meeting-1']);
     await book(space, hoursFromNow(1), hoursFromNow(2));

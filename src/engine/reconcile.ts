@@ -13,7 +13,7 @@ import type { DesiredAccess } from '../domain/facts.js';
 import { computeDesired } from '../domain/desired.js';
 import { loadPersonFacts } from '../store/facts.js';
 import { writeAudit, type AuditEntry } from '../store/audit.js';
-import type { AccessWindow, ProviderAdapter } from '../providers/types.js';
+import type { AccessWindow, ProviderAdapter, ProviderIdentity } from '../providers/types.js';
 import { oneWindowPerTarget, planGrantSteps, startedWindowsOnly } from './plan.js';
 import { pinRulesFor } from './pin-rules.js';
 import { applySlotLimits } from './capacity.js';
@@ -36,8 +36,12 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   const note = (action: string, details: Record<string, unknown>, reason: string | null = null) =>
     audit.push({ organisationId: integration.organisationId, actor: ACTOR, action, subjectType: 'person', subjectId: personId, reason, details: { integrationId: integration.id, ...details } });
 
+  // The person's name and contact, read once per sync however many writes need them.
+  let identityRead: Promise<ProviderIdentity> | null = null;
+  const identity = () => (identityRead ??= identityFor(ctx, personId));
+
   try {
-    const facts = await loadPersonFacts(db, integration.id, personId, now);
+    const facts = await loadPersonFacts(db, integration, personId, now);
     const { access, wakeups } = computeDesired(facts, now);
     let desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
     let nextDueAt = wakeups.find((w) => w.personId === personId && w.integrationId === integration.id)?.at ?? null;
@@ -60,8 +64,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
       .where('integrationId', '=', integration.id)
       .where('personId', '=', personId)
       .executeTakeFirst();
-    await forgetExpiredLeftValid(db, integration.id, personId, now);
-    let grants = await loadGrants(db, integration.id, personId);
+    let grants = await loadGrants(db, integration.id, personId, now);
 
     const inDoubt = (user && user.state !== 'present') || grants.some((g) => g.state !== 'present');
     if ((verify || inDoubt) && (user || grants.length)) {
@@ -81,7 +84,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
         .where('integrationId', '=', integration.id)
         .where('personId', '=', personId)
         .executeTakeFirst();
-      grants = await loadGrants(db, integration.id, personId);
+      grants = await loadGrants(db, integration.id, personId, now);
     }
 
     if (caps.pinOnLock) {
@@ -105,12 +108,12 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
     let userRef: string | undefined;
     if (caps.providerUsers) {
       if (!user) {
-        const identity = await identityFor(ctx, personId);
+        const who = await identity();
         await db
           .insertInto('providerUsers')
-          .values({ integrationId: integration.id, personId, userKey: identity.key, providerRef: null, state: 'creating', pinId: null, createdAt: now, updatedAt: now })
+          .values({ integrationId: integration.id, personId, userKey: who.key, providerRef: null, state: 'creating', pinId: null, createdAt: now, updatedAt: now })
           .execute();
-        const { ref } = await call(() => adapter.createUser(identity));
+        const { ref } = await call(() => adapter.createUser(who));
         await db
           .updateTable('providerUsers')
           .set({ providerRef: ref, state: 'present', updatedAt: Date.now() })
@@ -118,7 +121,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
           .where('personId', '=', personId)
           .execute();
         note('provider-user.created', { providerRef: ref });
-        user = { integrationId: integration.id, personId, userKey: identity.key, providerRef: ref, state: 'present', pinId: null, createdAt: now, updatedAt: now };
+        user = { integrationId: integration.id, personId, userKey: who.key, providerRef: ref, state: 'present', pinId: null, createdAt: now, updatedAt: now };
       }
       userRef = user.providerRef ?? undefined;
       if (caps.pinOnUser && pin && user.pinId !== pin.id) {
@@ -138,15 +141,15 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
     }
 
     const steps = planGrantSteps(desired, grants.map(toApplied), caps.pinOnLock ? (pin?.id ?? null) : null, { updatable: caps.updatableGrants });
-    const identity = steps.some((s) => s.op === 'create' || s.op === 'update') ? await identityFor(ctx, personId) : null;
+    const stepIdentity = steps.some((s) => s.op === 'create' || s.op === 'update') ? await identity() : null;
     const providerSteps = steps.filter((s) => s.op !== 'relabel');
     if (adapter.applyGrantBatch && caps.providerUsers && userRef && providerSteps.length > 1 && caps.revocable) {
       // One request for all of this person's changes (e.g. Gallagher's cardholder PATCH).
-      for (const step of steps) if (step.op === 'relabel') await executeStep(ctx, personId, step, { userRef, identity, pin: null }, call, note);
-      await executeBatch(ctx, personId, providerSteps, userRef, identity ?? (await identityFor(ctx, personId)), call, note);
+      for (const step of steps) if (step.op === 'relabel') await executeStep(ctx, personId, step, { userRef, identity: stepIdentity, pin: null }, call, note);
+      await executeBatch(ctx, personId, providerSteps, userRef, await identity(), call, note);
       return { nextDueAt, calls };
     }
-    await executeSteps(ctx, personId, steps, { userRef, identity, pin: caps.pinOnLock ? pin : null }, call, note);
+    await executeSteps(ctx, personId, steps, { userRef, identity: stepIdentity, pin: caps.pinOnLock ? pin : null }, call, note);
     // A create that found the keypad full on writing its intent waits like the others.
     const retryAt = ctx.slots?.retryAt ?? null;
     if (retryAt !== null) nextDueAt = nextDueAt === null ? retryAt : Math.min(nextDueAt, retryAt);
@@ -156,27 +159,15 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   }
 }
 
-/** The grants the engine manages; 'left-valid' ones are history the provider cannot take back. */
-async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string) {
-  return db
-    .selectFrom('providerGrants')
-    .selectAll()
-    .where('integrationId', '=', integrationId)
-    .where('personId', '=', personId)
-    .where('state', '!=', 'left-valid')
-    .orderBy('startsAt')
-    .execute();
-}
-
-/** A credential left valid is kept on record until it has expired; then there is nothing left to show. */
-async function forgetExpiredLeftValid(db: Kysely<Database>, integrationId: string, personId: string, now: number) {
-  await db
-    .deleteFrom('providerGrants')
-    .where('integrationId', '=', integrationId)
-    .where('personId', '=', personId)
-    .where('state', '=', 'left-valid')
-    .where('endsAt', '<=', now)
-    .execute();
+/**
+ * The grants the engine manages; 'left-valid' ones are history the provider cannot take back, kept on
+ * record until they have expired and then forgotten (read in the same statement: this runs every sync).
+ */
+async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string, now: number) {
+  const rows = await db.selectFrom('providerGrants').selectAll().where('integrationId', '=', integrationId).where('personId', '=', personId).orderBy('startsAt').execute();
+  const expired = rows.filter((g) => g.state === 'left-valid' && g.endsAt !== null && g.endsAt <= now).map((g) => g.id);
+  if (expired.length) await db.deleteFrom('providerGrants').where('id', 'in', expired).where('state', '=', 'left-valid').execute();
+  return rows.filter((g) => g.state !== 'left-valid');
 }
 
 /** The adapter, with its keypad read counted as a provider call like every other. */

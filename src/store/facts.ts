@@ -2,10 +2,10 @@
  * Loads the facts desired-state computation needs, scoped to one person and one integration, and
  * finds the people a broad change (mapping, buffer, plan) may affect.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Database, Row } from './schema.js';
 import type { BookingFact, Facts, IntegrationFact, PlanFact, SubscriptionFact } from '../domain/facts.js';
-import { loadRule, loadRules, paidBookings, partialRule } from './triggers.js';
+import { loadSyncRules, partialRule } from './triggers.js';
 
 /** Bookings that ended longer ago than this cannot hold access any more, whatever the buffers. */
 const PAST_HORIZON_MS = 2 * 24 * 60 * 60 * 1000;
@@ -26,13 +26,18 @@ export function integrationFact(row: {
   };
 }
 
+/**
+ * `integration` may be the row the caller has just read (the engine reads it at the start of every
+ * sync), which saves reading it twice.
+ */
 export async function loadPersonFacts(
   db: Kysely<Database>,
-  integrationId: string,
+  integrationOrId: string | Row<'integrations'>,
   personId: string,
   now: number,
 ): Promise<Facts> {
-  const integration = await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirst();
+  const integrationId = typeof integrationOrId === 'string' ? integrationOrId : integrationOrId.id;
+  const integration = typeof integrationOrId === 'string' ? await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirst() : integrationOrId;
   if (!integration) {
     return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
   }
@@ -42,6 +47,7 @@ export async function loadPersonFacts(
     db
       .selectFrom('bookings')
       .selectAll()
+      .select(isPaid)
       .where('organiserId', '=', personId)
       .where('status', '=', 'confirmed')
       .where('endsAt', '>', now - PAST_HORIZON_MS)
@@ -50,23 +56,21 @@ export async function loadPersonFacts(
       .selectFrom('bookings')
       .innerJoin('bookingInvitees', 'bookingInvitees.bookingId', 'bookings.id')
       .selectAll('bookings')
+      .select(isPaid)
       .where('bookingInvitees.personId', '=', personId)
       .where('bookings.status', '=', 'confirmed')
       .where('bookings.endsAt', '>', now - PAST_HORIZON_MS)
       .execute(),
   ]);
 
+  // `paid` feeds the trigger rules (domain/triggers.ts): whether a booking's access may be issued yet.
   const bookings = new Map<string, BookingFact>();
-  for (const b of organised) bookings.set(b.id, toBookingFact(b, []));
+  for (const b of organised) bookings.set(b.id, { ...toBookingFact(b, []), paid: Boolean(b.paid) });
   for (const b of invited) {
     const existing = bookings.get(b.id);
     if (existing) existing.inviteeIds.push(personId);
-    else bookings.set(b.id, toBookingFact(b, [personId]));
+    else bookings.set(b.id, { ...toBookingFact(b, [personId]), paid: Boolean(b.paid) });
   }
-
-  // Trigger rules (domain/triggers.ts): whether each booking's access may be issued yet.
-  const paid = await paidBookings(db, [...bookings.keys()]);
-  for (const b of bookings.values()) b.paid = paid.has(b.id);
 
   const companyIds = companyRows.map((r) => r.companyId);
   const subscriptions = await db
@@ -102,7 +106,7 @@ export async function loadPersonFacts(
       ])
     : [[], []];
 
-  const [integrationRule, spaceRules] = await Promise.all([loadRule(db, 'integration', integration.id), loadRules(db, 'space', spaceList)]);
+  const { integrationRule, spaceRules } = await loadSyncRules(db, integration.id, spaceList);
 
   return {
     bookings: [...bookings.values()],
@@ -114,6 +118,10 @@ export async function loadPersonFacts(
     companyMembers: companyRows,
   };
 }
+
+/** Whether the booking is marked paid, read with the booking instead of in a statement of its own. */
+const isPaid = (eb: ExpressionBuilder<Database, 'bookings'>) =>
+  eb.exists(eb.selectFrom('bookingPayments').select('bookingPayments.bookingId').whereRef('bookingPayments.bookingId', '=', 'bookings.id')).as('paid');
 
 function toBookingFact(
   b: { id: string; spaceId: string; status: BookingFact['status']; startsAt: number; endsAt: number; bumpInMinutes: number; bumpOutMinutes: number; organiserId: string },

@@ -18,6 +18,22 @@ export async function loadRules(db: Kysely<Database>, scope: TriggerScope, ids: 
   return new Map(rows.map((r) => [r.scopeId, r]));
 }
 
+/** The integration's rule and its spaces' rules, in one read (the engine needs both on every sync). */
+export async function loadSyncRules(db: Kysely<Database>, integrationId: string, spaceIds: string[]) {
+  const rows = await db
+    .selectFrom('triggerRules')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('scopeType', '=', 'integration'), eb('scopeId', '=', integrationId)]),
+        ...(spaceIds.length ? [eb.and([eb('scopeType', '=', 'space'), eb('scopeId', 'in', spaceIds)])] : []),
+      ]),
+    )
+    .execute();
+  const spaceRules = new Map(rows.filter((r) => r.scopeType === 'space').map((r) => [r.scopeId, r]));
+  return { integrationRule: rows.find((r) => r.scopeType === 'integration'), spaceRules };
+}
+
 export function partialRule(row: Row<'triggerRules'> | undefined | null): PartialTriggerRule | null {
   if (!row) return null;
   return { issueOn: row.issueOn, hoursBefore: row.hoursBefore === null ? null : Number(row.hoursBefore) };
