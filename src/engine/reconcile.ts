@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { DesiredAccess } from '../domain/facts.js';
 import { computeDesired } from '../domain/desired.js';
-import { loadPersonFacts } from '../store/facts.js';
+import { loadManagedGrants, loadSyncSnapshots, type SyncSnapshot } from './snapshot.js';
 import { writeAudit, type AuditEntry } from '../store/audit.js';
 import type { AccessWindow, ProviderAdapter, ProviderIdentity } from '../providers/types.js';
 import { oneWindowPerTarget, planGrantSteps, startedWindowsOnly } from './plan.js';
@@ -24,7 +24,11 @@ import { adoptObservation } from './adopt.js';
 
 export { userKey, providerIdentity, type ReconcileContext, type ReconcileOutcome };
 
-export async function reconcilePerson(ctx: ReconcileContext, personId: string, verify: boolean): Promise<ReconcileOutcome> {
+/**
+ * `snapshot`: what the engine read for this person with the others it claimed (src/engine/snapshot.ts);
+ * without it, the sync reads it itself.
+ */
+export async function reconcilePerson(ctx: ReconcileContext, personId: string, verify: boolean, snapshot?: SyncSnapshot): Promise<ReconcileOutcome> {
   const { db, adapter, integration, now } = ctx;
   const caps = adapter.capabilities;
   let calls = 0;
@@ -41,7 +45,8 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   const identity = () => (identityRead ??= identityFor(ctx, personId));
 
   try {
-    const facts = await loadPersonFacts(db, integration, personId, now);
+    const read = snapshot ?? (await loadSyncSnapshots(db, integration, [personId], now)).get(personId)!;
+    const facts = read.facts;
     const { access, wakeups } = computeDesired(facts, now);
     let desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
     let nextDueAt = wakeups.find((w) => w.personId === personId && w.integrationId === integration.id)?.at ?? null;
@@ -58,13 +63,8 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
     }
     if (adapter.roundWindow) desired = roundDesired(desired, adapter.roundWindow.bind(adapter));
 
-    let user = await db
-      .selectFrom('providerUsers')
-      .selectAll()
-      .where('integrationId', '=', integration.id)
-      .where('personId', '=', personId)
-      .executeTakeFirst();
-    let grants = await loadGrants(db, integration.id, personId, now);
+    let user = read.user;
+    let grants = read.grants;
 
     const inDoubt = (user && user.state !== 'present') || grants.some((g) => g.state !== 'present');
     if ((verify || inDoubt) && (user || grants.length)) {
@@ -84,7 +84,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
         .where('integrationId', '=', integration.id)
         .where('personId', '=', personId)
         .executeTakeFirst();
-      grants = await loadGrants(db, integration.id, personId, now);
+      grants = (await loadManagedGrants(db, integration.id, [personId], now)).get(personId) ?? [];
     }
 
     if (caps.pinOnLock) {
@@ -157,17 +157,6 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   } finally {
     await writeAudit(db, audit);
   }
-}
-
-/**
- * The grants the engine manages; 'left-valid' ones are history the provider cannot take back, kept on
- * record until they have expired and then forgotten (read in the same statement: this runs every sync).
- */
-async function loadGrants(db: Kysely<Database>, integrationId: string, personId: string, now: number) {
-  const rows = await db.selectFrom('providerGrants').selectAll().where('integrationId', '=', integrationId).where('personId', '=', personId).orderBy('startsAt').execute();
-  const expired = rows.filter((g) => g.state === 'left-valid' && g.endsAt !== null && g.endsAt <= now).map((g) => g.id);
-  if (expired.length) await db.deleteFrom('providerGrants').where('id', 'in', expired).where('state', '=', 'left-valid').execute();
-  return rows.filter((g) => g.state !== 'left-valid');
 }
 
 /** The adapter, with its keypad read counted as a provider call like every other. */

@@ -16,6 +16,7 @@ import { providerModule } from '../providers/registry.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import { PinService } from './pins.js';
 import { reconcilePerson } from './reconcile.js';
+import { loadSyncSnapshots, type SyncSnapshot } from './snapshot.js';
 import { newId } from '../store/ids.js';
 import { writeAudit } from '../store/audit.js';
 import type { TokenBuckets } from '../store/rate-limits.js';
@@ -209,10 +210,13 @@ export class SyncEngine {
           // Half-open breaker: after a pause, one probe at a time until a sync succeeds, so a
           // provider that is still down sees one request per pause, not a full lane.
           const lanes = (this.breakers.get(integ.id)?.level ?? 0) > 0 ? 1 : this.opts.laneSize;
-          const free = lanes - (this.inflight.get(integ.id) ?? 0);
-          if (free <= 0) continue;
+          const busy = this.inflight.get(integ.id) ?? 0;
+          const free = lanes - busy;
+          // Busy lanes take new work in groups of at least a quarter of the lanes, read together
+          // (src/engine/snapshot.ts); one claim per finished sync would read people one by one.
+          if (free <= 0 || (busy > 0 && free < Math.ceil(lanes / 4))) continue;
           const items = await this.opts.queue.claim(this.opts.workerId, now, free, this.opts.leaseMs, integ.id);
-          for (const item of items) this.launch(item);
+          if (items.length) this.launchGroup(integ.id, items);
         }
       } while (this.pumpAgain);
     } finally {
@@ -267,28 +271,46 @@ export class SyncEngine {
     }
   }
 
-  private launch(item: WorkItem): void {
-    const key = `${item.integrationId}|${item.personId}`;
-    this.claimed.set(key, item);
-    this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 0) + 1);
-    void this.process(item)
-      .catch((err) => this.opts.logger.error({ err, integrationId: item.integrationId }, 'sync item crashed'))
-      .finally(() => {
-        this.claimed.delete(key);
-        this.inflight.set(item.integrationId, (this.inflight.get(item.integrationId) ?? 1) - 1);
-        this.wake();
-      });
+  /** Starts the syncs of a claimed group: their snapshots are read together, then each goes on alone. */
+  private launchGroup(integrationId: string, items: WorkItem[]): void {
+    for (const item of items) this.claimed.set(claimKey(item), item);
+    this.inflight.set(integrationId, (this.inflight.get(integrationId) ?? 0) + items.length);
+    const finished = (item: WorkItem) => {
+      this.claimed.delete(claimKey(item));
+      this.inflight.set(integrationId, (this.inflight.get(integrationId) ?? 1) - 1);
+      this.wake();
+    };
+    void this.processGroup(integrationId, items, finished).catch((err) => {
+      this.opts.logger.error({ err, integrationId }, 'sync group crashed');
+      for (const item of items) if (this.claimed.has(claimKey(item))) finished(item);
+    });
   }
 
-  private async process(item: WorkItem): Promise<void> {
+  private async processGroup(integrationId: string, items: WorkItem[], finished: (item: WorkItem) => void): Promise<void> {
     const startedAt = Date.now();
-    const { db, queue, logger } = this.opts;
-    const integration = await db.selectFrom('integrations').selectAll().where('id', '=', item.integrationId).executeTakeFirst();
+    const { db, queue } = this.opts;
+    const integration = await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirst();
     if (!integration) {
-      await queue.complete(item, null);
+      for (const item of items) await queue.complete(item, null).finally(() => finished(item));
       return;
     }
     const now = this.opts.now();
+    let snapshots: Map<string, SyncSnapshot>;
+    try {
+      snapshots = await loadSyncSnapshots(db, integration, items.map((i) => i.personId), now);
+    } catch (err) {
+      for (const item of items) await this.failed(item, integration, err).finally(() => finished(item));
+      return;
+    }
+    for (const item of items) {
+      void this.process(item, integration, snapshots.get(item.personId)!, startedAt, now)
+        .catch((err) => this.opts.logger.error({ err, integrationId }, 'sync item crashed'))
+        .finally(() => finished(item));
+    }
+  }
+
+  private async process(item: WorkItem, integration: Row<'integrations'>, snapshot: SyncSnapshot, startedAt: number, now: number): Promise<void> {
+    const { db, queue } = this.opts;
     try {
       const adapter = this.adapterFor(integration);
       const outcome = await reconcilePerson(
@@ -306,19 +328,24 @@ export class SyncEngine {
         },
         item.personId,
         item.verify === 1,
+        snapshot,
       );
       this.providerCalls += outcome.calls;
       this.breakers.delete(integration.id);
       await queue.complete(item, outcome.nextDueAt);
       if (integration.lastError) {
-        await db.updateTable('integrations').set({ lastError: null, lastErrorAt: null }).where('id', '=', integration.id).execute();
+        await db.updateTable('integrations').set({ lastError: null, lastErrorAt: null }).where('id', '=', integration.id).where('lastError', 'is not', null).execute();
       }
       if (integration.status === 'revoking') await this.finishRevokingIfDone(integration);
       this.opts.onSynced?.({ integrationId: item.integrationId, personId: item.personId, calls: outcome.calls, startedAt, at: Date.now() });
     } catch (err) {
-      await this.recordFailure(item, integration, err);
-      logger.warn({ integrationId: item.integrationId, personId: item.personId, error: describeError(err) }, 'sync failed; will retry');
+      await this.failed(item, integration, err);
     }
+  }
+
+  private async failed(item: WorkItem, integration: Row<'integrations'>, err: unknown): Promise<void> {
+    await this.recordFailure(item, integration, err);
+    this.opts.logger.warn({ integrationId: item.integrationId, personId: item.personId, error: describeError(err) }, 'sync failed; will retry');
   }
 
   private async recordFailure(item: WorkItem, integration: Row<'integrations'>, err: unknown): Promise<void> {
@@ -431,6 +458,8 @@ export class SyncEngine {
     return adapter;
   }
 }
+
+const claimKey = (item: WorkItem) => `${item.integrationId}|${item.personId}`;
 
 /** Error text safe for logs, the admin and the database: provider errors are written without secrets. */
 export function describeError(err: unknown): string {

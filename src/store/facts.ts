@@ -36,87 +36,87 @@ export async function loadPersonFacts(
   personId: string,
   now: number,
 ): Promise<Facts> {
-  const integrationId = typeof integrationOrId === 'string' ? integrationOrId : integrationOrId.id;
-  const integration = typeof integrationOrId === 'string' ? await db.selectFrom('integrations').selectAll().where('id', '=', integrationId).executeTakeFirst() : integrationOrId;
-  if (!integration) {
-    return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
-  }
+  const integration = typeof integrationOrId === 'string' ? await db.selectFrom('integrations').selectAll().where('id', '=', integrationOrId).executeTakeFirst() : integrationOrId;
+  if (!integration) return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
+  return (await loadPeopleFacts(db, integration, [personId], now)).get(personId)!;
+}
 
+/**
+ * The facts of several people on one integration, read in one set of statements (about ten, however
+ * many people): the engine claims people in groups, and each statement is a round trip. Each person
+ * gets exactly the facts a read of them alone would give: their bookings (organised or invited), their
+ * own and their companies' subscriptions, those plans, and the spaces and mappings these name.
+ */
+export async function loadPeopleFacts(db: Kysely<Database>, integration: Row<'integrations'>, personIds: string[], now: number): Promise<Map<string, Facts>> {
+  const ids = [...new Set(personIds)];
+  const out = new Map<string, Facts>();
+  if (ids.length === 0) return out;
+  const since = now - PAST_HORIZON_MS;
   const [companyRows, organised, invited] = await Promise.all([
-    db.selectFrom('companyMembers').select(['companyId', 'personId']).where('personId', '=', personId).execute(),
-    db
-      .selectFrom('bookings')
-      .selectAll()
-      .select(isPaid)
-      .where('organiserId', '=', personId)
-      .where('status', '=', 'confirmed')
-      .where('endsAt', '>', now - PAST_HORIZON_MS)
-      .execute(),
+    db.selectFrom('companyMembers').select(['companyId', 'personId']).where('personId', 'in', ids).execute(),
+    db.selectFrom('bookings').selectAll().select(isPaid).where('organiserId', 'in', ids).where('status', '=', 'confirmed').where('endsAt', '>', since).execute(),
     db
       .selectFrom('bookings')
       .innerJoin('bookingInvitees', 'bookingInvitees.bookingId', 'bookings.id')
       .selectAll('bookings')
-      .select(isPaid)
-      .where('bookingInvitees.personId', '=', personId)
+      .select(['bookingInvitees.personId as inviteeId', isPaid])
+      .where('bookingInvitees.personId', 'in', ids)
       .where('bookings.status', '=', 'confirmed')
-      .where('bookings.endsAt', '>', now - PAST_HORIZON_MS)
+      .where('bookings.endsAt', '>', since)
       .execute(),
   ]);
 
-  // `paid` feeds the trigger rules (domain/triggers.ts): whether a booking's access may be issued yet.
-  const bookings = new Map<string, BookingFact>();
-  for (const b of organised) bookings.set(b.id, { ...toBookingFact(b, []), paid: Boolean(b.paid) });
-  for (const b of invited) {
-    const existing = bookings.get(b.id);
-    if (existing) existing.inviteeIds.push(personId);
-    else bookings.set(b.id, { ...toBookingFact(b, [personId]), paid: Boolean(b.paid) });
-  }
-
-  const companyIds = companyRows.map((r) => r.companyId);
+  const companyIds = [...new Set(companyRows.map((r) => r.companyId))];
   const subscriptions = await db
     .selectFrom('subscriptions')
     .selectAll()
-    .where((eb) =>
-      eb.or([
-        eb('personId', '=', personId),
-        ...(companyIds.length ? [eb('companyId', 'in', companyIds)] : []),
-      ]),
-    )
+    .where((eb) => eb.or([eb('personId', 'in', ids), ...(companyIds.length ? [eb('companyId', 'in', companyIds)] : [])]))
     .execute();
-  const subscriptionFacts: SubscriptionFact[] = subscriptions.map((s) => ({
-    id: s.id,
-    planId: s.planId,
-    personId: s.personId,
-    companyId: s.companyId,
-    startsAt: s.startsAt,
-    endsAt: s.endsAt,
-    cancelledAt: s.cancelledAt,
-  }));
-
-  const plans = await loadPlans(db, [...new Set(subscriptionFacts.map((s) => s.planId))]);
-  const spaceIds = new Set<string>([...bookings.values()].map((b) => b.spaceId));
-  for (const p of plans) for (const s of p.spaceIds) spaceIds.add(s);
-  // Only the mappings of this person's spaces: a venue of 500 rooms has a thousand, a person a few
+  const plans = await loadPlans(db, [...new Set(subscriptions.map((s) => s.planId))]);
+  const spaceIds = new Set<string>([...organised, ...invited].map((b) => b.spaceId));
+  for (const p of plans) for (const sp of p.spaceIds) spaceIds.add(sp);
+  // Only the mappings of these people's spaces: a venue of 500 rooms has a thousand, a person a few
   // (read for every sync, the whole list was the engine's costliest read at that size).
   const spaceList = [...spaceIds];
   const [spaces, mappings] = spaceList.length
     ? await Promise.all([
         db.selectFrom('spaces').select(['id', 'bufferBeforeMinutes', 'bufferAfterMinutes']).where('id', 'in', spaceList).execute(),
-        db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integrationId).where('spaceId', 'in', spaceList).execute(),
+        db.selectFrom('mappings').select(['spaceId', 'integrationId', 'targetRef']).where('integrationId', '=', integration.id).where('spaceId', 'in', spaceList).execute(),
       ])
     : [[], []];
-
   const { integrationRule, spaceRules } = await loadSyncRules(db, integration.id, spaceList);
+  const integrations = [{ ...integrationFact(integration), trigger: partialRule(integrationRule) }];
 
-  return {
-    bookings: [...bookings.values()],
-    subscriptions: subscriptionFacts,
-    plans,
-    mappings,
-    integrations: [{ ...integrationFact(integration), trigger: partialRule(integrationRule) }],
-    spaces: spaces.map((s) => ({ ...s, trigger: partialRule(spaceRules.get(s.id)) })),
-    companyMembers: companyRows,
-  };
+  for (const personId of ids) {
+    // `paid` feeds the trigger rules (domain/triggers.ts): whether a booking's access may be issued yet.
+    const bookings = new Map<string, BookingFact>();
+    for (const b of organised) if (b.organiserId === personId) bookings.set(b.id, { ...toBookingFact(b, []), paid: Boolean(b.paid) });
+    for (const b of invited) {
+      if (b.inviteeId !== personId) continue;
+      const existing = bookings.get(b.id);
+      if (existing) existing.inviteeIds.push(personId);
+      else bookings.set(b.id, { ...toBookingFact(b, [personId]), paid: Boolean(b.paid) });
+    }
+    const members = companyRows.filter((r) => r.personId === personId);
+    const companies = new Set(members.map((r) => r.companyId));
+    const subscriptionFacts: SubscriptionFact[] = subscriptions
+      .filter((sub) => sub.personId === personId || (sub.companyId !== null && companies.has(sub.companyId)))
+      .map((sub) => ({ id: sub.id, planId: sub.planId, personId: sub.personId, companyId: sub.companyId, startsAt: sub.startsAt, endsAt: sub.endsAt, cancelledAt: sub.cancelledAt }));
+    const planIds = new Set(subscriptionFacts.map((sub) => sub.planId));
+    const personPlans = plans.filter((p) => planIds.has(p.id));
+    const personSpaces = new Set<string>([...bookings.values()].map((b) => b.spaceId));
+    for (const p of personPlans) for (const sp of p.spaceIds) personSpaces.add(sp);
+    out.set(personId, {
+      bookings: [...bookings.values()],
+      subscriptions: subscriptionFacts,
+      plans: personPlans,
+      mappings: mappings.filter((m) => personSpaces.has(m.spaceId)),
+      integrations,
+      spaces: spaces.filter((sp) => personSpaces.has(sp.id)).map((sp) => ({ ...sp, trigger: partialRule(spaceRules.get(sp.id)) })),
+      companyMembers: members,
+    });
+  }
+  return out;
 }
 
 /** Whether the booking is marked paid, read with the booking instead of in a statement of its own. */
