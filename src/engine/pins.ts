@@ -51,9 +51,12 @@ export class PinService {
     return row ? { id: row.id, pin: this.secrets.open(row.pinEnc), createdAt: row.createdAt } : null;
   }
 
-  /** The person's PIN on this integration, issuing one the first time it is needed. */
-  async ensure(integrationId: string, personId: string, rules: PinRules, organisationId: string): Promise<LivePin> {
-    const existing = await this.find(integrationId, personId);
+  /**
+   * The person's PIN on this integration, issuing one the first time it is needed. `read`: the live
+   * PIN row the caller has already read (null: it found none), so it is not read again.
+   */
+  async ensure(integrationId: string, personId: string, rules: PinRules, organisationId: string, read?: { id: string; pinEnc: string; createdAt: number } | null): Promise<LivePin> {
+    const existing = read === undefined ? await this.find(integrationId, personId) : read && { id: read.id, pin: this.secrets.open(read.pinEnc), createdAt: read.createdAt };
     if (existing) return existing;
     return this.issue(integrationId, personId, rules, organisationId, 'engine', 'pin.issued');
   }

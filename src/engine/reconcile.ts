@@ -40,12 +40,11 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
   const note = (action: string, details: Record<string, unknown>, reason: string | null = null) =>
     audit.push({ organisationId: integration.organisationId, actor: ACTOR, action, subjectType: 'person', subjectId: personId, reason, details: { integrationId: integration.id, ...details } });
 
-  // The person's name and contact, read once per sync however many writes need them.
-  let identityRead: Promise<ProviderIdentity> | null = null;
-  const identity = () => (identityRead ??= identityFor(ctx, personId));
-
   try {
     const read = snapshot ?? (await loadSyncSnapshots(db, integration, [personId], now)).get(personId)!;
+    // The person's name and contact, worked out once per sync however many writes need them.
+    let identityRead: Promise<ProviderIdentity> | null = null;
+    const identity = () => (identityRead ??= identityFor(ctx, personId, read.person));
     const facts = read.facts;
     const { access, wakeups } = computeDesired(facts, now);
     let desired = access.filter((a) => a.personId === personId && a.integrationId === integration.id);
@@ -102,7 +101,7 @@ export async function reconcilePerson(ctx: ReconcileContext, personId: string, v
 
     const needsPin = caps.pinOnUser || caps.pinOnLock;
     const pin = needsPin
-      ? await ctx.pins.ensure(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId)
+      ? await ctx.pins.ensure(integration.id, personId, pinRulesFor(adapter, integration), integration.organisationId, read.pin)
       : null;
 
     let userRef: string | undefined;

@@ -14,17 +14,38 @@ export interface SyncSnapshot {
   user: Row<'providerUsers'> | undefined;
   /** The grants the engine manages (not the 'left-valid' history), by start. */
   grants: Row<'providerGrants'>[];
+  /** The person's live PIN on this integration, still sealed; null when none is issued yet. */
+  pin: SealedPin | null;
+  /** How the person is named to the provider; null if the person is gone. */
+  person: { name: string; email: string | null; phone: string | null } | null;
+}
+
+export interface SealedPin {
+  id: string;
+  pinEnc: string;
+  createdAt: number;
 }
 
 export async function loadSyncSnapshots(db: Kysely<Database>, integration: Row<'integrations'>, personIds: string[], now: number): Promise<Map<string, SyncSnapshot>> {
-  const [facts, users, grants] = await Promise.all([
+  if (personIds.length === 0) return new Map();
+  const [facts, users, grants, pins, people] = await Promise.all([
     loadPeopleFacts(db, integration, personIds, now),
-    personIds.length ? db.selectFrom('providerUsers').selectAll().where('integrationId', '=', integration.id).where('personId', 'in', personIds).execute() : [],
+    db.selectFrom('providerUsers').selectAll().where('integrationId', '=', integration.id).where('personId', 'in', personIds).execute(),
     loadManagedGrants(db, integration.id, personIds, now),
+    db.selectFrom('pins').select(['id', 'personId', 'pinEnc', 'createdAt']).where('integrationId', '=', integration.id).where('personId', 'in', personIds).where('revokedAt', 'is', null).execute(),
+    db.selectFrom('people').select(['id', 'name', 'email', 'phone']).where('id', 'in', personIds).execute(),
   ]);
   const out = new Map<string, SyncSnapshot>();
   for (const personId of personIds) {
-    out.set(personId, { facts: facts.get(personId)!, user: users.find((u) => u.personId === personId), grants: grants.get(personId) ?? [] });
+    const pin = pins.find((p) => p.personId === personId);
+    const person = people.find((p) => p.id === personId);
+    out.set(personId, {
+      facts: facts.get(personId)!,
+      user: users.find((u) => u.personId === personId),
+      grants: grants.get(personId) ?? [],
+      pin: pin ? { id: pin.id, pinEnc: pin.pinEnc, createdAt: pin.createdAt } : null,
+      person: person ? { name: person.name, email: person.email, phone: person.phone } : null,
+    });
   }
   return out;
 }

@@ -76,10 +76,15 @@ export function userKey(ctx: Pick<ReconcileContext, 'secrets' | 'integration'>, 
   return `lockstep-${personId}`;
 }
 
-export async function identityFor(ctx: Pick<ReconcileContext, 'db' | 'secrets' | 'integration'>, personId: string): Promise<ProviderIdentity> {
+/** `read`: the person's row if the caller has it already (null: the person is gone). */
+export async function identityFor(
+  ctx: Pick<ReconcileContext, 'db' | 'secrets' | 'integration'>,
+  personId: string,
+  read?: { name: string; email: string | null; phone: string | null } | null,
+): Promise<ProviderIdentity> {
   const key = userKey(ctx, personId);
   if (ctx.integration.privacyMode) return { key, displayName: `Guest ${key.slice(3, 11)}` };
-  const person = await ctx.db.selectFrom('people').select(['name', 'email', 'phone']).where('id', '=', personId).executeTakeFirst();
+  const person = read !== undefined ? read : await ctx.db.selectFrom('people').select(['name', 'email', 'phone']).where('id', '=', personId).executeTakeFirst();
   return { key, displayName: person?.name ?? key, email: person?.email ?? undefined, phone: person?.phone ?? undefined };
 }
 
