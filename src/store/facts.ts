@@ -26,18 +26,8 @@ export function integrationFact(row: {
   };
 }
 
-/**
- * `integration` may be the row the caller has just read (the engine reads it at the start of every
- * sync), which saves reading it twice.
- */
-export async function loadPersonFacts(
-  db: Kysely<Database>,
-  integrationOrId: string | Row<'integrations'>,
-  personId: string,
-  now: number,
-): Promise<Facts> {
-  const integration = typeof integrationOrId === 'string' ? await db.selectFrom('integrations').selectAll().where('id', '=', integrationOrId).executeTakeFirst() : integrationOrId;
-  if (!integration) return { bookings: [], subscriptions: [], plans: [], mappings: [], integrations: [], spaces: [], companyMembers: [] };
+/** One person's facts: `loadPeopleFacts` for a group of one. */
+export async function loadPersonFacts(db: Kysely<Database>, integration: Row<'integrations'>, personId: string, now: number): Promise<Facts> {
   return (await loadPeopleFacts(db, integration, [personId], now)).get(personId)!;
 }
 

@@ -276,7 +276,7 @@ interface IntegrationEvidence {
 async function integrationEvidence(deps: ExplainDeps, integration: Row<'integrations'>, personId: string, at: number): Promise<IntegrationEvidence> {
   const { db } = deps;
   // What the engine would provision at `at`: the same facts and the same pure computation.
-  const facts = await loadPersonFacts(db, integration.id, personId, at);
+  const facts = await loadPersonFacts(db, integration, personId, at);
   const desired = computeDesired(facts, at).access.filter((a) => a.personId === personId && a.integrationId === integration.id);
 
   let adapter: ProviderAdapter | null = null;
