@@ -6,7 +6,7 @@
  * time-based change. `generation` makes completion safe against changes that arrive mid-sync.
  * Rows live in the database, so a crash loses nothing: an expired claim is simply claimed again.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Row } from './schema.js';
 import type { StoreDialect } from './db.js';
 
@@ -34,23 +34,8 @@ export class WorkQueue {
   ): Promise<void> {
     const ids = [...new Set(personIds)];
     if (ids.length === 0) return;
-    const dueAt = opts.dueAt ?? Date.now();
-    const verify = opts.verify ? 1 : 0;
-    const db = opts.db ?? this.db;
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await db
-        .insertInto('syncWork')
-        .values(chunk.map((personId) => ({ integrationId, personId, dueAt, generation: 1, attempts: 0, verify })))
-        .onConflict((oc) =>
-          oc.columns(['integrationId', 'personId']).doUpdateSet({
-            dueAt: this.least('sync_work.due_at', 'excluded.due_at') as any,
-            generation: sql`sync_work.generation + 1`,
-            verify: this.greatest('sync_work.verify', 'excluded.verify') as any,
-          }),
-        )
-        .execute();
-    }
+    const rows = sql`select ${integrationId} as integration_id, p.value as person_id from ${this.eachOf(ids)}`;
+    await this.upsert(opts.db ?? this.db, rows, opts.dueAt ?? Date.now(), opts.verify ? 1 : 0);
   }
 
   /**
@@ -60,14 +45,28 @@ export class WorkQueue {
   async enqueueForOrganisation(organisationId: string, personIds: Iterable<string>, opts: { db?: Kysely<Database> } = {}): Promise<void> {
     const ids = [...new Set(personIds)];
     if (ids.length === 0) return;
-    const dueAt = Date.now();
-    const db = opts.db ?? this.db;
-    const people = this.dialect === 'postgres' ? sql`jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb) as p(value)` : sql`json_each(${JSON.stringify(ids)}) as p`;
+    const rows = sql`
+      select i.id as integration_id, p.value as person_id
+      from integrations i cross join ${this.eachOf(ids)}
+      where i.organisation_id = ${organisationId} and i.status <> 'disconnected'`;
+    await this.upsert(opts.db ?? this.db, rows, Date.now(), 0);
+  }
+
+  /** The ids as a table `p(value)`, from one JSON parameter however many there are. */
+  private eachOf(ids: string[]) {
+    const json = JSON.stringify(ids);
+    return this.dialect === 'postgres' ? sql`jsonb_array_elements_text(${json}::jsonb) as p(value)` : sql`json_each(${json}) as p`;
+  }
+
+  /**
+   * Queues the (integration_id, person_id) pairs `rows` selects. A pair already queued keeps the
+   * earlier due time and the stronger verify, and its generation moves on, so a sync in flight
+   * knows it is out of date. (`where true`: SQLite's parser needs a WHERE before ON CONFLICT.)
+   */
+  private async upsert(db: Kysely<Database>, rows: RawBuilder<unknown>, dueAt: number, verify: 0 | 1): Promise<void> {
     await sql`
       insert into sync_work (integration_id, person_id, due_at, generation, attempts, verify)
-      select i.id, p.value, ${dueAt}, 1, 0, 0
-      from integrations i cross join ${people}
-      where i.organisation_id = ${organisationId} and i.status <> 'disconnected'
+      select w.integration_id, w.person_id, ${dueAt}, 1, 0, ${verify} from (${rows}) w where true
       on conflict (integration_id, person_id) do update set
         due_at = ${this.least('sync_work.due_at', 'excluded.due_at')},
         generation = sync_work.generation + 1,
