@@ -85,6 +85,22 @@ describe.each(storeKinds)('sync engine on %s', (kind) => {
     expect(groupsOf(booking.organiserId).map((g) => g.until)).toEqual([until, until]);
   });
 
+  it("sizes the provider's connection pool to the engine's lanes: two per lane", async () => {
+    await h.close();
+    h = await startHarness(kind, { engine: { laneSize: 1 } });
+    const space = await h.space(['ag-front-door', 'ag-meeting-1', 'ag-meeting-2']);
+    const booking = await book(space, hoursFromNow(2), hoursFromNow(4));
+    await h.converge();
+    // Three doors go side by side, each held 150 ms by the emulator; one lane's pool has two
+    // connections, so the third waits for one of them (the default pool of 64 would send all three).
+    h.emulator.faults.add({ match: { method: 'PATCH', path: '/api/users/' }, fault: { kind: 'latency', ms: 150 } });
+    h.emulator.resetStats();
+    expect((await h.call('PATCH', `/v1/bookings/${booking.id}`, { end: hoursFromNow(5) }, h.keys.admin)).status).toBe(200);
+    await h.converge();
+    expect(h.emulator.stats().byRoute).toEqual({ 'PATCH /api/users/:id/memberships/:membershipId': 3 });
+    expect(h.emulator.peakInFlight()).toBe(2);
+  });
+
   it('a door the provider refuses holds up neither the other door nor its own retry, and nothing is sent twice', async () => {
     const space = await h.space();
     const first = await book(space, hoursFromNow(2), hoursFromNow(3));

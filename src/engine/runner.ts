@@ -477,7 +477,9 @@ export class SyncEngine {
             now: this.opts.now,
           })
         : undefined;
-    const adapter = mod.create({ baseUrl: integration.baseUrl, credentials, timeoutMs: this.opts.providerTimeoutMs, pacer });
+    // Room for every lane to send two doors side by side; more wait in the pool, not in a lane.
+    const connections = this.opts.laneSize * 2;
+    const adapter = mod.create({ baseUrl: integration.baseUrl, credentials, timeoutMs: this.opts.providerTimeoutMs, pacer, connections });
     this.adapters.set(integration.id, { signature, adapter });
     return adapter;
   }

@@ -22,7 +22,7 @@ export interface JsonHttpClientOptions {
   timeoutMs?: number;
   /** Provider name used in error messages, e.g. "demo". */
   provider: string;
-  /** Maximum concurrent connections to the provider. Default 64. */
+  /** Maximum concurrent connections to the provider. Default 64 (the engine sets it to its lanes). */
   connections?: number;
   /** Waits for the account's rate limit before each request and hears about 429s. */
   pacer?: RequestPacer;

@@ -229,12 +229,25 @@ export interface RequestPacer {
   rateLimited(retryAfterMs: number | undefined): Promise<void>;
 }
 
+/** How an adapter reaches its provider; the engine sets these for every adapter it builds. */
+export interface ProviderTransport {
+  /** Header and body timeout of each request. */
+  timeoutMs?: number;
+  /** Paces requests to stay within the account's rate limit (shared by every worker). */
+  pacer?: RequestPacer;
+  /**
+   * Connections kept open to the provider. The engine sizes it to its lanes (each sync may send a
+   * person's doors side by side), so the pool never queues requests the lanes already allow.
+   */
+  connections?: number;
+}
+
 export interface ProviderModule {
   kind: string;
   label: string;
   /** Validates and describes the credentials an admin enters (zod-free plain check keeps providers decoupled). */
   credentialFields: { name: string; label: string; secret: boolean; required: boolean }[];
-  create(config: { baseUrl: string; credentials: Record<string, string>; timeoutMs?: number; pacer?: RequestPacer }): ProviderAdapter;
+  create(config: { baseUrl: string; credentials: Record<string, string> } & ProviderTransport): ProviderAdapter;
   /**
    * The pace Lockstep keeps on one account of this provider unless the admin sets another
    * (integration `rateLimitPerMinute`); none: unpaced, only 429s slow it down.

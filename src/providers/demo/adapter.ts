@@ -16,7 +16,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 
 interface ApiAccessGroup {
@@ -46,12 +46,9 @@ interface ApiList<T> {
   results: T[];
 }
 
-export interface DemoAdapterOptions {
+export interface DemoAdapterOptions extends ProviderTransport {
   baseUrl: string;
   apiKey: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -106,6 +103,7 @@ export class DemoAdapter implements ProviderAdapter {
       headers: { authorization },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'demo',
     });
   }

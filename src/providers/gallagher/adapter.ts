@@ -26,7 +26,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 import { formatGallagherDate, parseGallagherDate } from './dates.js';
 
@@ -68,16 +68,13 @@ interface ApiCardholder {
   accessGroups?: ApiMembership[];
 }
 
-export interface GallagherAdapterOptions {
+export interface GallagherAdapterOptions extends ProviderTransport {
   /** Command Centre's REST address, e.g. https://cc.example.com:8904 (a trailing /api is fine). */
   baseUrl: string;
   /** The REST client's API key (xxxx-xxxx-…); sent as `Authorization: GGL-API-KEY <key>`. */
   apiKey: string;
   /** The href of the division new cardholders go into (mandatory when creating a cardholder). */
   divisionHref: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -143,6 +140,7 @@ export class GallagherAdapter implements ProviderAdapter {
       headers: { authorization: `GGL-API-KEY ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'gallagher',
     });
   }

@@ -13,11 +13,11 @@ export const gallagherProvider: ProviderModule = {
     { name: 'apiKey', label: 'REST client API key (xxxx-xxxx-…)', secret: true, required: true },
     { name: 'divisionHref', label: 'Division href for new cardholders (e.g. https://cc.example.com:8904/api/divisions/2)', secret: false, required: true },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const apiKey = credentials.apiKey;
     if (typeof apiKey !== 'string' || apiKey.trim() === '') throw missing('the API key');
     const divisionHref = credentials.divisionHref;
     if (typeof divisionHref !== 'string' || divisionHref.trim() === '') throw missing('the division href for new cardholders');
-    return new GallagherAdapter({ baseUrl, apiKey: apiKey.trim(), divisionHref: divisionHref.trim(), timeoutMs, pacer });
+    return new GallagherAdapter({ baseUrl, apiKey: apiKey.trim(), divisionHref: divisionHref.trim(), ...transport });
   },
 };

@@ -24,7 +24,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 import { ACTIVATION_WINDOW_MS, DAY_MS, HOUR_MS, MAX_DAILY_DAYS, algoPinWindow, igloohomeDate, type AlgoPinType } from './algopin.js';
 import { OAuthClient } from './oauth.js';
@@ -48,16 +48,13 @@ interface ApiAlgoPin {
   pinId: string;
 }
 
-export interface IgloohomeAdapterOptions {
+export interface IgloohomeAdapterOptions extends ProviderTransport {
   /** The API base including its path, e.g. https://api.igloodeveloper.co/igloohome */
   baseUrl: string;
   clientId: string;
   clientSecret: string;
   /** OAuth2 token endpoint, e.g. https://auth.igloohome.co/oauth2/token */
   tokenUrl: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 /** Scopes Lockstep needs (igloohome's Cognito resource-server scopes). */
@@ -154,6 +151,7 @@ export class IgloohomeAdapter implements ProviderAdapter {
       headers: () => ({ authorization: `Bearer ${this.oauth.current() ?? ''}` }),
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'igloohome',
     });
   }

@@ -27,12 +27,12 @@ export const igloohomeProvider: ProviderModule = {
     { name: 'clientSecret', label: 'Client secret', secret: true, required: true },
     { name: 'tokenUrl', label: 'Token URL (default https://auth.igloohome.co/oauth2/token)', secret: false, required: false },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const clientId = credentials.clientId;
     const clientSecret = credentials.clientSecret;
     if (typeof clientId !== 'string' || clientId.trim() === '') throw missing('client ID');
     if (typeof clientSecret !== 'string' || clientSecret.trim() === '') throw missing('client secret');
     const tokenUrl = typeof credentials.tokenUrl === 'string' && credentials.tokenUrl.trim() !== '' ? credentials.tokenUrl.trim() : defaultTokenUrl(baseUrl);
-    return new IgloohomeAdapter({ baseUrl, clientId: clientId.trim(), clientSecret, tokenUrl, timeoutMs, pacer });
+    return new IgloohomeAdapter({ baseUrl, clientId: clientId.trim(), clientSecret, tokenUrl, ...transport });
   },
 };

@@ -22,7 +22,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 
 /** What the guest receives, as an admin chooses it in the integration's settings. */
@@ -59,14 +59,11 @@ interface ApiList<T> {
   results: T[];
 }
 
-export interface InletAdapterOptions {
+export interface InletAdapterOptions extends ProviderTransport {
   baseUrl: string;
   apiKey: string;
   credentialType?: InletCredentialType;
   delivery?: InletDelivery;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -128,6 +125,7 @@ export class InletAdapter implements ProviderAdapter {
       headers: { authorization: `Bearer ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'inlet',
     });
   }

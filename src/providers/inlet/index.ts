@@ -22,13 +22,13 @@ export const inletProvider: ProviderModule = {
     { name: 'credentialType', label: 'Credential the guest gets: access-code (default), mobile-key or url-key', secret: false, required: false },
     { name: 'delivery', label: 'Inlet also sends it by: none (default), sms or email', secret: false, required: false },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const apiKey = credentials.apiKey;
     if (typeof apiKey !== 'string' || apiKey.trim() === '') {
       throw new ProviderError('auth', "inlet: the API key is missing; enter it in the integration's credentials");
     }
     const credentialType = choice<InletCredentialType>(credentials.credentialType, INLET_CREDENTIAL_TYPES, 'credentialType');
     const delivery = choice<InletDelivery>(credentials.delivery, INLET_DELIVERY, 'delivery');
-    return new InletAdapter({ baseUrl, apiKey, credentialType, delivery, timeoutMs, pacer });
+    return new InletAdapter({ baseUrl, apiKey, credentialType, delivery, ...transport });
   },
 };

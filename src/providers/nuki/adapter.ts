@@ -18,7 +18,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 
 interface ApiSmartlock {
@@ -39,12 +39,9 @@ interface ApiSmartlockAuth {
   creationDate?: string | null;
 }
 
-export interface NukiAdapterOptions {
+export interface NukiAdapterOptions extends ProviderTransport {
   baseUrl: string;
   apiToken: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -145,6 +142,7 @@ export class NukiAdapter implements ProviderAdapter {
       headers: { authorization: `Bearer ${opts.apiToken}` },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'nuki',
     });
   }

@@ -11,11 +11,11 @@ export const nukiProvider: ProviderModule = {
   // the emulator assumes, and an admin can set the account's real figure per integration.
   defaultRateLimit: { perMinute: 500 },
   credentialFields: [{ name: 'apiToken', label: 'Nuki Web API token', secret: true, required: true }],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const apiToken = credentials.apiToken;
     if (typeof apiToken !== 'string' || apiToken.trim() === '') {
       throw new ProviderError('auth', "nuki: the API token is missing; enter it in the integration's credentials");
     }
-    return new NukiAdapter({ baseUrl, apiToken: apiToken.trim(), timeoutMs, pacer });
+    return new NukiAdapter({ baseUrl, apiToken: apiToken.trim(), ...transport });
   },
 };

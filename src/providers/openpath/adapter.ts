@@ -20,7 +20,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 
 interface ApiList<T> {
@@ -49,16 +49,13 @@ interface ApiLogin {
   data: { token: string; expiresAt?: string | null };
 }
 
-export interface OpenpathAdapterOptions {
+export interface OpenpathAdapterOptions extends ProviderTransport {
   baseUrl: string;
   email: string;
   password: string;
   orgId: string;
   /** Create a mobile credential (and have Alta e-mail the set-up link) for each user Lockstep creates. */
   mobileCredential: boolean;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 const CAPABILITIES: ProviderCapabilities = Object.freeze({
@@ -114,6 +111,7 @@ export class OpenpathAdapter implements ProviderAdapter {
       baseUrl: opts.baseUrl,
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'openpath',
       headers: (): Record<string, string> => (this.token ? { authorization: `Bearer ${this.token.value}` } : {}),
     });

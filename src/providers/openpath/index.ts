@@ -17,7 +17,7 @@ export const openpathProvider: ProviderModule = {
     { name: 'orgId', label: 'Alta organisation ID (one integration per location)', secret: false, required: true },
     { name: 'mobileCredential', label: "Create a mobile credential for new users and have Alta e-mail the app invite ('yes' or 'no', default 'no')", secret: false, required: false },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const email = credentials.email?.trim();
     const password = credentials.password;
     const orgId = credentials.orgId?.trim();
@@ -29,6 +29,6 @@ export const openpathProvider: ProviderModule = {
     if (mobile !== 'yes' && mobile !== 'no' && mobile !== '') {
       throw new ProviderError('auth', "openpath: mobileCredential must be 'yes' or 'no'; fix it in the integration's credentials");
     }
-    return new OpenpathAdapter({ baseUrl, email, password, orgId, mobileCredential: mobile === 'yes', timeoutMs, pacer });
+    return new OpenpathAdapter({ baseUrl, email, password, orgId, mobileCredential: mobile === 'yes', ...transport });
   },
 };

@@ -28,7 +28,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 import {
   deviceDescription,
@@ -74,12 +74,9 @@ interface SeamActionAttempt {
   error?: { type?: string; message?: string } | null;
 }
 
-export interface SeamAdapterOptions {
+export interface SeamAdapterOptions extends ProviderTransport {
   baseUrl: string;
   apiKey: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
   /** How long update/delete wait for a pending action attempt before trusting observe() to confirm. */
   actionAttemptWaitMs?: number;
 }
@@ -208,6 +205,7 @@ export class SeamAdapter implements ProviderAdapter {
       headers: { authorization: `Bearer ${opts.apiKey}` },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'seam',
     });
   }

@@ -22,7 +22,7 @@ import {
   type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 
 // ----- assumed wire shapes ---------------------------------------------------------------------------
@@ -84,13 +84,10 @@ const PIN_RULES: PinRules = Object.freeze({
   bannedPrefixes: Object.freeze([]) as unknown as string[],
 });
 
-export interface SecCloudAdapterOptions {
+export interface SecCloudAdapterOptions extends ProviderTransport {
   baseUrl: string;
   apiKey: string;
   siteId: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
 }
 
 /** RFC 3339 in UTC; whole seconds are sent without a fraction (the assumed API's own output form). */
@@ -127,6 +124,7 @@ export class SecCloudAdapter implements ProviderAdapter {
       headers: { [API_KEY_HEADER]: opts.apiKey },
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'seccloud',
     });
   }

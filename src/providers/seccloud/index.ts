@@ -13,13 +13,13 @@ export const secCloudProvider: ProviderModule = {
     { name: 'apiKey', label: 'API key', secret: true, required: true },
     { name: 'siteId', label: 'Site id', secret: false, required: true },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     if (blank(credentials.apiKey)) {
       throw new ProviderError('auth', "seccloud: the API key is missing; enter it in the integration's credentials");
     }
     if (blank(credentials.siteId)) {
       throw new ProviderError('auth', "seccloud: the site id is missing; enter it in the integration's credentials");
     }
-    return new SecCloudAdapter({ baseUrl, apiKey: credentials.apiKey, siteId: credentials.siteId.trim(), timeoutMs, pacer });
+    return new SecCloudAdapter({ baseUrl, apiKey: credentials.apiKey, siteId: credentials.siteId.trim(), ...transport });
   },
 };

@@ -18,7 +18,7 @@ import {
   type ProviderCapabilities,
   type ProviderIdentity,
   type TargetKind,
-  type RequestPacer,
+  type ProviderTransport,
 } from '../types.js';
 import { SignedEventClient } from './signed-client.js';
 
@@ -42,15 +42,12 @@ interface WireGrant {
   endsAt: string | null;
 }
 
-export interface WebhookAdapterOptions {
+export interface WebhookAdapterOptions extends ProviderTransport {
   /** The receiver URL; every event is POSTed to it. */
   baseUrl: string;
   signingSecret: string;
   /** PIN length Lockstep generates for this venue (4–8; default 6). */
   pinLength?: number;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
   now?: () => number;
 }
 
@@ -109,7 +106,7 @@ export class WebhookAdapter implements ProviderAdapter {
       allowedDigits: '0123456789',
       bannedPrefixes: [] as string[],
     });
-    this.events = new SignedEventClient({ url: opts.baseUrl, signingSecret: opts.signingSecret, timeoutMs: opts.timeoutMs, pacer: opts.pacer, now: opts.now });
+    this.events = new SignedEventClient({ url: opts.baseUrl, signingSecret: opts.signingSecret, timeoutMs: opts.timeoutMs, pacer: opts.pacer, connections: opts.connections, now: opts.now });
   }
 
   close(): Promise<void> {

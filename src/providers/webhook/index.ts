@@ -14,7 +14,7 @@ export const webhookProvider: ProviderModule = {
     { name: 'signingSecret', label: 'Signing secret (shared with your receiver)', secret: true, required: true },
     { name: 'pinLength', label: 'PIN length (4–8, default 6)', secret: false, required: false },
   ],
-  create({ baseUrl, credentials, timeoutMs, pacer }) {
+  create({ baseUrl, credentials, ...transport }) {
     const signingSecret = credentials.signingSecret;
     if (typeof signingSecret !== 'string' || signingSecret.trim() === '') {
       throw new ProviderError('auth', "webhook: the signing secret is missing; enter it in the integration's credentials");
@@ -30,6 +30,6 @@ export const webhookProvider: ProviderModule = {
         throw new ProviderError('rejected', `webhook: the PIN length must be a whole number from ${WEBHOOK_PIN_MIN} to ${WEBHOOK_PIN_MAX}; fix it in the integration's settings`);
       }
     }
-    return new WebhookAdapter({ baseUrl, signingSecret, pinLength, timeoutMs, pacer });
+    return new WebhookAdapter({ baseUrl, signingSecret, pinLength, ...transport });
   },
 };

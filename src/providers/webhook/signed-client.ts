@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { JsonHttpClient, type JsonResponse } from '../http.js';
-import { ProviderError, type RequestPacer } from '../types.js';
+import { ProviderError, type ProviderTransport } from '../types.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 
 export type WebhookEventType =
@@ -27,13 +27,10 @@ export interface WebhookEnvelope<D = Record<string, unknown>> {
   data: D;
 }
 
-export interface SignedEventClientOptions {
+export interface SignedEventClientOptions extends ProviderTransport {
   /** The receiver URL exactly as the venue entered it; events are POSTed to it. */
   url: string;
   signingSecret: string;
-  timeoutMs?: number;
-  /** Paces requests to stay within the account's rate limit (shared by every worker). */
-  pacer?: RequestPacer;
   /** Clock in epoch ms (tests). */
   now?: () => number;
 }
@@ -68,6 +65,7 @@ export class SignedEventClient {
       headers: () => this.staged ?? {},
       timeoutMs: opts.timeoutMs,
       pacer: opts.pacer,
+      connections: opts.connections,
       provider: 'webhook',
     });
   }
