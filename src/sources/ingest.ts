@@ -11,9 +11,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { SourceDeps } from './deps.js';
 import type { Database, Row } from '../store/schema.js';
 import { newId } from '../store/ids.js';
-import { writeAudit } from '../store/audit.js';
 import { findOrCreatePerson } from '../commands/people.js';
-import { bookingPeople, cancelBooking } from '../commands/bookings.js';
+import { bookingInvitees, cancelBooking, createBooking, updateBooking } from '../commands/bookings.js';
 
 export interface SourcePerson {
   name: string;
@@ -136,46 +135,31 @@ async function applyInTransaction(app: SourceDeps, trx: Transaction<Database>, o
       createdAt: now,
       ...fields,
     };
-    await trx.insertInto('bookings').values(row).execute();
-    if (inviteeIds.length) await trx.insertInto('bookingInvitees').values(inviteeIds.map((personId) => ({ bookingId: id, personId }))).execute();
-    await recordApplied(trx, organisationId, actor, input, 'booking.created', row);
-    await app.changes.people(organisationId, [organiserId, ...inviteeIds], trx);
+    await createBooking(trx, app.changes, row, inviteeIds, { actor, details: auditDetails(input) });
+    await linkLedger(trx, organisationId, input, id);
     return { outcome: 'created', bookingId: id };
   }
 
   // A newer version of a known booking: it may also un-cancel it (the source re-confirmed it).
-  const before = await bookingPeople(trx, existing);
-  await trx.updateTable('bookings').set(fields).where('id', '=', existing.id).execute();
-  await trx.deleteFrom('bookingInvitees').where('bookingId', '=', existing.id).execute();
-  if (inviteeIds.length) await trx.insertInto('bookingInvitees').values(inviteeIds.map((personId) => ({ bookingId: existing.id, personId }))).execute();
-  await recordApplied(trx, organisationId, actor, input, 'booking.updated', { id: existing.id, ...fields });
-  await app.changes.people(organisationId, [...before, organiserId, ...inviteeIds], trx);
+  const before = { booking: existing, inviteeIds: await bookingInvitees(trx, existing.id) };
+  await updateBooking(trx, app.changes, before, { fields, inviteeIds }, { actor, action: 'booking.updated', details: auditDetails(input) });
+  await linkLedger(trx, organisationId, input, existing.id);
   return { outcome: 'updated', bookingId: existing.id };
 }
 
-/** Links the source's ledger entry to the booking and audits what the delivery did. */
-async function recordApplied(
-  trx: Kysely<Database>,
-  organisationId: string,
-  actor: string,
-  input: SourceBooking,
-  action: 'booking.created' | 'booking.updated',
-  booking: Pick<Row<'bookings'>, 'id' | 'status' | 'startsAt' | 'endsAt' | 'spaceId'>,
-): Promise<void> {
+/** What the audit log says a delivery did to its booking. */
+function auditDetails(input: SourceBooking): Record<string, unknown> {
+  return { source: input.source, version: input.version, status: input.status, from: new Date(input.startsAt).toISOString(), until: new Date(input.endsAt).toISOString(), spaceId: input.spaceId };
+}
+
+/** Links the source's ledger entry to the booking. */
+async function linkLedger(trx: Kysely<Database>, organisationId: string, input: SourceBooking, bookingId: string): Promise<void> {
   await trx
     .updateTable('sourceEvents')
-    .set({ bookingId: booking.id })
+    .set({ bookingId })
     .where('organisationId', '=', organisationId)
     .where('source', '=', input.source)
     .where('externalId', '=', input.externalId)
     .execute();
-  await writeAudit(trx, {
-    organisationId,
-    actor,
-    action,
-    subjectType: 'booking',
-    subjectId: booking.id,
-    details: { source: input.source, version: input.version, status: booking.status, from: new Date(booking.startsAt).toISOString(), until: new Date(booking.endsAt).toISOString(), spaceId: booking.spaceId },
-  });
 }
 

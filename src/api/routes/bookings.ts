@@ -12,11 +12,10 @@ import { assertSameOrganisation, organisationOf, requireRole, type Principal } f
 import { badRequest, conflict, notFound } from '../errors.js';
 import { readWindow } from '../time-input.js';
 import { newId } from '../../store/ids.js';
-import { writeAudit } from '../../store/audit.js';
 import { formatLocal } from '../../domain/time.js';
 import { bookingAccessStatus } from '../../engine/status.js';
 import { findOrCreatePerson, personRef } from './people.js';
-import { cancelBooking } from '../../commands/bookings.js';
+import { bookingInvitees, cancelBooking, createBooking, updateBooking } from '../../commands/bookings.js';
 import { paidBookings, setPaid } from '../../store/triggers.js';
 
 const minutes = z.number().int().min(0).max(24 * 60);
@@ -151,12 +150,9 @@ export const bookingRoutes: RouteModule = (api, app) => {
         createdAt: now,
         updatedAt: now,
       };
-      await trx.insertInto('bookings').values(row).execute();
-      if (body.paid) await setPaid(trx, id, true);
       const invitees = inviteeIds.filter((p) => p !== organiserId);
-      if (invitees.length) await trx.insertInto('bookingInvitees').values(invitees.map((personId) => ({ bookingId: id, personId }))).execute();
-      await writeAudit(trx, { organisationId, actor: req.principal.keyId, action: 'booking.created', subjectType: 'booking', subjectId: id, details: { status: row.status, from: iso(row.startsAt), until: iso(row.endsAt), spaceId: row.spaceId } });
-      await app.changes.people(organisationId, [organiserId, ...invitees], trx);
+      await createBooking(trx, app.changes, row, invitees, { actor: req.principal.keyId, details: { status: row.status, from: iso(row.startsAt), until: iso(row.endsAt), spaceId: row.spaceId } });
+      if (body.paid) await setPaid(trx, id, true);
       return { row, invitees };
     });
     app.engine.wake();
@@ -186,14 +182,10 @@ export const bookingRoutes: RouteModule = (api, app) => {
     }
     const updated = await db.transaction().execute(async (trx) => {
       const organiserId = body.organiserId ? (await personInOrg(trx, organisationId, body.organiserId, 'organiserId')).id : before.organiserId;
-      const oldInvitees = (await trx.selectFrom('bookingInvitees').select('personId').where('bookingId', '=', before.id).execute()).map((r) => r.personId);
+      const oldInvitees = await bookingInvitees(trx, before.id);
       // The organiser is never their own invitee: not when the invitees change, nor when an invitee
       // becomes the organiser and the invitees are kept.
       const invitees = body.inviteeIds !== undefined || body.invitees !== undefined ? (await resolveInvitees(trx, organisationId, body.inviteeIds ?? [], body.invitees ?? [])).filter((p) => p !== organiserId) : oldInvitees.filter((p) => p !== organiserId);
-      if (invitees.length !== oldInvitees.length || invitees.some((p, i) => p !== oldInvitees[i])) {
-        await trx.deleteFrom('bookingInvitees').where('bookingId', '=', before.id).execute();
-        if (invitees.length) await trx.insertInto('bookingInvitees').values(invitees.map((personId) => ({ bookingId: before.id, personId }))).execute();
-      }
       const row: Row<'bookings'> = {
         ...before,
         spaceId: space.id,
@@ -207,17 +199,18 @@ export const bookingRoutes: RouteModule = (api, app) => {
         sourceVersion: before.sourceVersion + 1,
         updatedAt: Date.now(),
       };
-      await trx.updateTable('bookings').set(row).where('id', '=', before.id).execute();
+      await updateBooking(
+        trx,
+        app.changes,
+        { booking: before, inviteeIds: oldInvitees },
+        { fields: row, inviteeIds: invitees },
+        {
+          actor: req.principal.keyId,
+          action: row.status === 'cancelled' && before.status !== 'cancelled' ? 'booking.cancelled' : 'booking.updated',
+          details: { changed: Object.keys(body), from: iso(row.startsAt), until: iso(row.endsAt), status: row.status },
+        },
+      );
       if (body.paid !== undefined) await setPaid(trx, before.id, body.paid);
-      await writeAudit(trx, {
-        organisationId,
-        actor: req.principal.keyId,
-        action: row.status === 'cancelled' && before.status !== 'cancelled' ? 'booking.cancelled' : 'booking.updated',
-        subjectType: 'booking',
-        subjectId: before.id,
-        details: { changed: Object.keys(body), from: iso(row.startsAt), until: iso(row.endsAt), status: row.status },
-      });
-      await app.changes.people(organisationId, [before.organiserId, organiserId, ...oldInvitees, ...invitees], trx);
       return row;
     });
     app.engine.wake();
