@@ -7,170 +7,23 @@
  * cardholders created by POST (201 + Location, no body) and changed by one PATCH carrying
  * `accessGroups: { add, update, remove }` (204); a membership's href changes when it is updated;
  * `usercode` (the cardholder's PIN) is write-only; 4xx bodies are `{ "message": … }`.
+ *
+ * This file holds the emulator itself: its state, the request handlers and routing, the server wiring
+ * and the state API. Types and defaults live in emulator-types.ts, the JSON and state views it shows
+ * in emulator-views.ts, request-body validation in emulator-input.ts; the public names are re-exported here.
  */
 import { randomBytes } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RecordedRequest, type RequestStats } from '../emulator-kit.js';
-import { formatGallagherDate, parseGallagherDate } from './dates.js';
+import { startEmulatorServer, type EmulatorServer } from '../emulator-kit.js';
+import { createGallagherInput, optionalString } from './emulator-input.js';
+import { bad, DEFAULT_GALLAGHER_ACCESS_GROUPS, DEFAULT_GALLAGHER_API_KEY, DEFAULT_GALLAGHER_DIVISIONS, isObject, notFound } from './emulator-types.js';
+import type { AccessGroupRecord, CardholderRecord, GallagherEmulator, GallagherEmulatorOptions, GallagherEmulatorState, GallagherSnapshot, MembershipRecord } from './emulator-types.js';
+import { createGallagherViews, gallagherMatcher, parseFields } from './emulator-views.js';
 
-// ---------------------------------------------------------------------------------------------------
-// Public types
-
-export interface GallagherDivisionSeed {
-  id: string;
-  name: string;
-}
-
-export interface GallagherAccessGroupSeed {
-  id: string;
-  name: string;
-  description: string;
-  /** Division id; defaults to the first division. */
-  divisionId?: string;
-}
-
-export interface GallagherCardholderView {
-  id: string;
-  href: string;
-  firstName: string;
-  lastName: string;
-  description: string;
-  authorised: boolean;
-  divisionId: string;
-  /** Whether a usercode is set (the code itself never leaves the emulator). */
-  hasUsercode: boolean;
-}
-
-export interface GallagherMembershipView {
-  id: string;
-  href: string;
-  cardholderId: string;
-  accessGroupId: string;
-  accessGroupHref: string;
-  /** ISO (UTC, whole seconds) or null when unset. */
-  from: string | null;
-  until: string | null;
-}
-
-export interface GallagherSnapshot {
-  divisions: GallagherDivisionSeed[];
-  accessGroups: GallagherAccessGroupSeed[];
-  cardholders: GallagherCardholderView[];
-  memberships: GallagherMembershipView[];
-}
-
-export interface GallagherEmulatorState {
-  /** Plain copies of the whole state; never contains usercodes. */
-  snapshot(): GallagherSnapshot;
-  cardholders(): GallagherCardholderView[];
-  cardholder(id: string): GallagherCardholderView | null;
-  cardholderByDescription(description: string): GallagherCardholderView | null;
-  memberships(cardholderId: string): GallagherMembershipView[];
-  accessGroupHref(id: string): string;
-  divisionHref(id: string): string;
-  /** Whether `code` is the usercode set on cardholder `cardholderId` (checked without revealing it). */
-  usercodeMatches(cardholderId: string, code: string): boolean;
-  /** Keypad model: does an authorised cardholder with usercode `pin`, in `accessGroupId` at `at`, get in? */
-  canEnter(input: { pin: string; accessGroupId: string; at?: number }): boolean;
-}
-
-export interface GallagherEmulator {
-  url: string;
-  port: number;
-  apiKey: string;
-  close(): Promise<void>;
-  /** Clears cardholders, memberships, usercodes, fault rules and stats (groups, divisions and key stay). */
-  reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): RequestStats;
-  resetStats(): void;
-  state: GallagherEmulatorState;
-  /** Requests recorded when `recordRequests` is on (credential headers redacted; bodies may hold PINs, never log them). */
-  recorded(): RecordedRequest[];
-  clearRecorded(): void;
-}
-
-export interface GallagherEmulatorOptions {
-  port?: number;
-  /** Keep every API request for conformance tests (`recorded()`); off by default. */
-  recordRequests?: boolean;
-  host?: string;
-  /** Default: a key in Gallagher's xxxx-xxxx-… format. */
-  apiKey?: string;
-  divisions?: GallagherDivisionSeed[];
-  accessGroups?: GallagherAccessGroupSeed[];
-  /** Items per page when the client sends no `top` (Command Centre 8.70+: 1000). */
-  defaultPageSize?: number;
-  /** Site-configured minimum usercode length (at least 4). */
-  minUsercodeLength?: number;
-}
-
-export const DEFAULT_GALLAGHER_API_KEY = 'C774-B01F-D695-AA4B-215F-A158-AC22-ADEB';
-
-export const DEFAULT_GALLAGHER_DIVISIONS: readonly GallagherDivisionSeed[] = Object.freeze([
-  { id: '2', name: 'Root Division' },
-  { id: '5387', name: 'Coworking' },
-]);
-
-export const DEFAULT_GALLAGHER_ACCESS_GROUPS: readonly GallagherAccessGroupSeed[] = Object.freeze([
-  { id: '352', name: 'Front door', description: 'Street entrance and lobby, all hours', divisionId: '5387' },
-  { id: '353', name: 'Meeting room 1', description: 'Ground floor, seats 8, screen and whiteboard', divisionId: '5387' },
-  { id: '354', name: 'Meeting room 2', description: 'First floor, seats 4, quiet room', divisionId: '5387' },
-  { id: '355', name: 'Hot desks', description: 'Open-plan co-working floor', divisionId: '5387' },
-  { id: '356', name: 'Parking gate', description: 'Underground car park barrier', divisionId: '2' },
-]);
-
-// ---------------------------------------------------------------------------------------------------
-// Internals
-
-interface CardholderRecord {
-  id: string;
-  firstName: string;
-  lastName: string;
-  shortName: string;
-  description: string;
-  authorised: boolean;
-  divisionId: string;
-  memberships: Map<string, MembershipRecord>;
-}
-
-interface MembershipRecord {
-  id: string;
-  groupId: string;
-  from: number | null;
-  until: number | null;
-}
-
-/** A 400 in Gallagher's shape; messages name the field and never echo secrets. */
-const bad = (message: string) => new EmulatorHttpError(400, 'bad_request', message);
-const notFound = (message: string) => new EmulatorHttpError(404, 'not_found', message);
+export { DEFAULT_GALLAGHER_ACCESS_GROUPS, DEFAULT_GALLAGHER_API_KEY, DEFAULT_GALLAGHER_DIVISIONS } from './emulator-types.js';
+export type { GallagherAccessGroupSeed, GallagherCardholderView, GallagherDivisionSeed, GallagherEmulator, GallagherEmulatorOptions, GallagherEmulatorState, GallagherMembershipView, GallagherSnapshot } from './emulator-types.js';
+export { gallagherMatcher } from './emulator-views.js';
 
 const SHORT_NAME_MAX = 16;
-const TEXT_MAX = 200;
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-
-/**
- * Gallagher's search-term rules (name / description / pdf_): case-insensitive; quotes make it exact;
- * `%` (any substring) and `_` (any character) anchor it at both ends, quoted or not; otherwise a
- * substring match.
- */
-export function gallagherMatcher(term: string): (value: string) => boolean {
-  let t = term;
-  let anchored = false;
-  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) {
-    t = t.slice(1, -1);
-    anchored = true;
-  }
-  const hasWild = /[%_]/.test(t);
-  const body = t
-    .split('')
-    .map((c) => (c === '%' ? '.*' : c === '_' ? '.' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  const re = new RegExp(anchored || hasWild ? `^${body}$` : body, 'is');
-  return (value) => re.test(value);
-}
 
 function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
@@ -186,7 +39,7 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
   const minUsercode = Math.max(4, opts.minUsercodeLength ?? 4);
   const divisions = (opts.divisions ?? DEFAULT_GALLAGHER_DIVISIONS).map((d) => ({ ...d }));
   const divisionIds = new Set(divisions.map((d) => d.id));
-  const groups = (opts.accessGroups ?? DEFAULT_GALLAGHER_ACCESS_GROUPS).map((g) => ({ ...g, divisionId: g.divisionId ?? divisions[0].id }));
+  const groups: AccessGroupRecord[] = (opts.accessGroups ?? DEFAULT_GALLAGHER_ACCESS_GROUPS).map((g) => ({ ...g, divisionId: g.divisionId ?? divisions[0].id }));
   const groupById = new Map(groups.map((g) => [g.id, g]));
 
   const cardholders = new Map<string, CardholderRecord>();
@@ -196,103 +49,8 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
   let nextMembership = 1;
   let base = ''; // set once the server listens; hrefs are absolute like Command Centre's
 
-  const href = {
-    api: () => `${base}/api`,
-    groups: () => `${base}/api/access_groups`,
-    group: (id: string) => `${base}/api/access_groups/${id}`,
-    division: (id: string) => `${base}/api/divisions/${id}`,
-    cardholders: () => `${base}/api/cardholders`,
-    cardholder: (id: string) => `${base}/api/cardholders/${id}`,
-    membership: (chId: string, mId: string) => `${base}/api/cardholders/${chId}/access_groups/${mId}`,
-  };
-
-  /** The id at the end of one of our hrefs of the given collection, or null. */
-  const idFromHref = (value: unknown, collection: string): string | null => {
-    if (typeof value !== 'string') return null;
-    let path: string;
-    try {
-      path = new URL(value).pathname;
-    } catch {
-      return null;
-    }
-    const m = new RegExp(`^/api/${collection}/([^/]+)/?$`).exec(path);
-    return m ? decodeURIComponent(m[1]) : null;
-  };
-
-  const membershipStatus = (m: MembershipRecord, now: number) => {
-    const type = m.from !== null && m.from > now ? 'pending' : m.until !== null && m.until <= now ? 'expired' : 'active';
-    return { value: type[0].toUpperCase() + type.slice(1), type };
-  };
-
-  const membershipJson = (ch: CardholderRecord, m: MembershipRecord, now: number): Json => {
-    const g = groupById.get(m.groupId)!;
-    return {
-      href: href.membership(ch.id, m.id),
-      accessGroup: { name: g.name, href: href.group(g.id) },
-      status: membershipStatus(m, now),
-      // Command Centre omits empty fields: an unset from/until is simply absent.
-      ...(m.from !== null ? { from: formatGallagherDate(m.from) } : {}),
-      ...(m.until !== null ? { until: formatGallagherDate(m.until) } : {}),
-    };
-  };
-
-  const SUMMARY_FIELDS = ['href', 'id', 'firstName', 'lastName', 'shortName', 'description', 'authorised'];
-  const DETAIL_FIELDS = [...SUMMARY_FIELDS, 'division', 'accessGroups'];
-
-  const cardholderJson = (ch: CardholderRecord, fields: string[]): Json => {
-    const now = Date.now();
-    const all: Json = {
-      href: href.cardholder(ch.id),
-      id: ch.id,
-      ...(ch.firstName ? { firstName: ch.firstName } : {}),
-      ...(ch.lastName ? { lastName: ch.lastName } : {}),
-      ...(ch.shortName ? { shortName: ch.shortName } : {}),
-      ...(ch.description ? { description: ch.description } : {}),
-      authorised: ch.authorised,
-      division: { href: href.division(ch.divisionId) },
-      ...(ch.memberships.size ? { accessGroups: Array.from(ch.memberships.values(), (m) => membershipJson(ch, m, now)) } : {}),
-    };
-    const out: Json = {};
-    for (const f of fields) if (f in all) out[f] = all[f];
-    return out;
-  };
-
-  /** `fields=` parsing: comma-separated, case-sensitive, `defaults` expands, `a.b` selects block `a`. */
-  const parseFields = (query: URLSearchParams, defaults: string[]): string[] => {
-    const raw = query.get('fields');
-    if (raw === null) return defaults;
-    const out = new Set<string>();
-    for (const f of raw.split(',')) {
-      const name = f.trim();
-      if (!name) continue;
-      if (name === 'defaults') defaults.forEach((d) => out.add(d));
-      else out.add(name.split('.')[0]);
-    }
-    return [...out];
-  };
-
-  const pageSize = (query: URLSearchParams): number => {
-    const top = query.get('top');
-    if (top === null) return defaultPageSize;
-    const n = Number(top);
-    if (!Number.isInteger(n) || n < 1) throw bad('top: must be a positive integer');
-    return n;
-  };
-
-  /** One page of `items` plus a `next` link that keeps the caller's query (minus our position). */
-  const paged = <T>(items: T[], query: URLSearchParams, collectionHref: string, toJson: (t: T) => Json): Json => {
-    const size = pageSize(query);
-    const pos = Number(query.get('pos') ?? '0');
-    const start = Number.isInteger(pos) && pos > 0 ? pos : 0;
-    const page = items.slice(start, start + size);
-    const body: Json = { results: page.map(toJson) };
-    if (start + size < items.length) {
-      const q = new URLSearchParams(query);
-      q.set('pos', String(start + size));
-      body.next = { href: `${collectionHref}?${q.toString()}` };
-    }
-    return body;
-  };
+  const { href, cardholderJson, SUMMARY_FIELDS, DETAIL_FIELDS, paged, discovery, groupJson, GROUP_SUMMARY, GROUP_DETAIL, cardholderView, membershipView } =
+    createGallagherViews({ base: () => base, groupById, defaultPageSize, hasUsercode: (id) => usercodes.has(id) });
 
   const getCardholder = (id: string): CardholderRecord => {
     const ch = cardholders.get(id);
@@ -301,154 +59,13 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
     return ch;
   };
 
-  // ----- validation ---------------------------------------------------------------------------------
-
-  const optionalString = (body: Json, field: string, max = TEXT_MAX): string | undefined => {
-    const v = body[field];
-    if (v === undefined) return undefined;
-    if (v === null) return '';
-    if (typeof v !== 'string') throw bad(`${field}: must be a string`);
-    if (v.length > max) throw bad(`${field}: must be at most ${max} characters`);
-    return v;
-  };
-
-  /** `from`/`until` of a membership: "" or null clears it (unset); otherwise a date-time. */
-  const optionalTime = (entry: Json, field: 'from' | 'until', where: string): number | null | undefined => {
-    const v = entry[field];
-    if (v === undefined) return undefined;
-    if (v === null || v === '') return null;
-    if (typeof v !== 'string') throw bad(`${where}.${field}: must be a date-time string`);
-    const ms = parseGallagherDate(v);
-    if (ms === null) throw bad(`${where}.${field}: '${v}' is not an ISO-8601 date-time (YYYY-MM-DDTHH:MM:SSZ)`);
-    return ms;
-  };
-
-  const checkWindow = (from: number | null, until: number | null, where: string) => {
-    if (from !== null && until !== null && from > until) throw bad(`${where}: 'from' must not be later than 'until'`);
-  };
-
-  /** usercode: write-only; "" clears; otherwise digits, at least the site minimum, not all zeros. */
-  const parseUsercode = (v: unknown): string | undefined => {
-    if (v === undefined) return undefined;
-    // A JSON number is accepted but, as on the real server, loses any leading zeros.
-    const code = typeof v === 'number' && Number.isInteger(v) && v >= 0 ? String(v) : v;
-    if (typeof code !== 'string') throw bad('usercode: must be a string of digits');
-    if (code === '') return '';
-    // Messages describe the rule only: never echo the value.
-    if (!/^\d+$/.test(code)) throw bad('usercode: must contain only digits');
-    if (code.length < minUsercode) throw bad(`usercode: must be at least ${minUsercode} digits long`);
-    if (code.length > 10) throw bad('usercode: must be at most 10 digits long');
-    if (/^0+$/.test(code)) throw bad('usercode: a code of all zeros is not allowed');
-    return code;
-  };
-
-  const parseDivision = (v: unknown): string => {
-    const id = isObject(v) ? idFromHref(v.href, 'divisions') : null;
-    if (id === null || !divisionIds.has(id)) throw bad('division: must be an object holding the href of a division');
-    return id;
-  };
-
-  const parseNewMembership = (entry: unknown, where: string): MembershipRecord => {
-    if (!isObject(entry)) throw bad(`${where}: must be an object`);
-    const groupId = isObject(entry.accessGroup) ? idFromHref(entry.accessGroup.href, 'access_groups') : null;
-    if (groupId === null) throw bad(`${where}.accessGroup: an object holding the href of an access group is required`);
-    if (!groupById.has(groupId)) throw bad(`${where}.accessGroup: that is not the href of an access group`);
-    const from = optionalTime(entry, 'from', where) ?? null;
-    const until = optionalTime(entry, 'until', where) ?? null;
-    checkWindow(from, until, where);
-    return { id: '', groupId, from, until };
-  };
-
   const newMembershipId = () => `${(nextMembership++).toString(16)}${randomHex(5)}`;
-
-  /** Validates the whole `accessGroups` PATCH block first, then applies it, so a bad PATCH changes nothing. */
-  const applyMembershipPatch = (ch: CardholderRecord, block: unknown): (() => void) => {
-    if (!isObject(block)) throw bad("accessGroups: in a PATCH this must be an object with 'add', 'update' and/or 'remove' arrays");
-    const arr = (name: string): unknown[] => {
-      const v = block[name];
-      if (v === undefined || v === null) return [];
-      if (!Array.isArray(v)) throw bad(`accessGroups.${name}: must be an array`);
-      return v;
-    };
-    const adds = arr('add').map((e, i) => parseNewMembership(e, `accessGroups.add[${i}]`));
-    const membershipOf = (e: unknown, where: string): MembershipRecord => {
-      if (!isObject(e)) throw bad(`${where}: must be an object`);
-      let chId: string | null = null;
-      let mId: string | null = null;
-      if (typeof e.href === 'string') {
-        try {
-          const m = /^\/api\/cardholders\/([^/]+)\/access_groups\/([^/]+)\/?$/.exec(new URL(e.href).pathname);
-          if (m) [chId, mId] = [decodeURIComponent(m[1]), decodeURIComponent(m[2])];
-        } catch {
-          /* not a URL */
-        }
-      }
-      const m = chId === ch.id && mId !== null ? ch.memberships.get(mId) : undefined;
-      if (!m) throw bad(`${where}.href: that is not the href of one of this cardholder's access group memberships`);
-      return m;
-    };
-    const updates = arr('update').map((e, i) => {
-      const where = `accessGroups.update[${i}]`;
-      const m = membershipOf(e, where);
-      const from = optionalTime(e as Json, 'from', where);
-      const until = optionalTime(e as Json, 'until', where);
-      const next = { from: from === undefined ? m.from : from, until: until === undefined ? m.until : until };
-      checkWindow(next.from, next.until, where);
-      return { m, ...next };
-    });
-    const removes = arr('remove').map((e, i) => membershipOf(e, `accessGroups.remove[${i}]`));
-    const touched = new Set<string>();
-    for (const m of [...updates.map((u) => u.m), ...removes]) {
-      if (touched.has(m.id)) throw bad('accessGroups: the same membership href appears more than once (do not put one in both update and remove)');
-      touched.add(m.id);
-    }
-    return () => {
-      for (const m of removes) ch.memberships.delete(m.id);
-      for (const u of updates) {
-        // Updating a membership changes its href (documented): the old one stops working.
-        ch.memberships.delete(u.m.id);
-        const id = newMembershipId();
-        ch.memberships.set(id, { id, groupId: u.m.groupId, from: u.from, until: u.until });
-      }
-      for (const a of adds) {
-        const id = newMembershipId();
-        ch.memberships.set(id, { ...a, id });
-      }
-    };
-  };
+  const { parseUsercode, parseDivision, parseNewMembership, applyMembershipPatch } = createGallagherInput({ minUsercode, divisionIds, groupById, newMembershipId });
 
   // ----- handlers -----------------------------------------------------------------------------------
 
   type Result = { status: number; body?: unknown; headers?: Record<string, string> };
   type Handler = (body: unknown, query: URLSearchParams) => Result;
-
-  const discovery = (): Json => ({
-    version: '9.30.0',
-    features: {
-      accessGroups: { accessGroups: { href: href.groups() } },
-      cardholders: {
-        cardholders: { href: href.cardholders() },
-        changes: { href: `${href.cardholders()}/changes` },
-      },
-      divisions: { divisions: { href: `${base}/api/divisions` } },
-    },
-  });
-
-  const groupJson = (g: (typeof groups)[number], fields: string[]): Json => {
-    const all: Json = {
-      id: g.id,
-      href: href.group(g.id),
-      name: g.name,
-      ...(g.description ? { description: g.description } : {}),
-      division: { id: g.divisionId, href: href.division(g.divisionId) },
-      cardholders: { href: `${href.group(g.id)}/cardholders` },
-    };
-    const out: Json = {};
-    for (const f of fields) if (f in all) out[f] = all[f];
-    return out;
-  };
-  const GROUP_SUMMARY = ['id', 'href', 'name', 'description'];
-  const GROUP_DETAIL = ['id', 'href', 'name', 'description', 'division', 'cardholders'];
 
   const createCardholder: Handler = (raw) => {
     if (!isObject(raw)) throw bad('Invalid cardholder: the body must be a JSON object');
@@ -614,26 +231,6 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
   };
 
   // ----- state helpers ------------------------------------------------------------------------------
-
-  const cardholderView = (c: CardholderRecord): GallagherCardholderView => ({
-    id: c.id,
-    href: href.cardholder(c.id),
-    firstName: c.firstName,
-    lastName: c.lastName,
-    description: c.description,
-    authorised: c.authorised,
-    divisionId: c.divisionId,
-    hasUsercode: usercodes.has(c.id),
-  });
-  const membershipView = (c: CardholderRecord, m: MembershipRecord): GallagherMembershipView => ({
-    id: m.id,
-    href: href.membership(c.id, m.id),
-    cardholderId: c.id,
-    accessGroupId: m.groupId,
-    accessGroupHref: href.group(m.groupId),
-    from: m.from === null ? null : formatGallagherDate(m.from),
-    until: m.until === null ? null : formatGallagherDate(m.until),
-  });
 
   const snapshot = (): GallagherSnapshot => ({
     divisions: divisions.map((d) => ({ ...d })),
