@@ -4,16 +4,15 @@
  * Model: provider users carry one PIN; a grant is a membership of the user in an access group with a
  * [from, until) window the provider enforces.
  */
-import { JsonHttpClient } from '../http.js';
+import { JsonHttpClient, transportOf } from '../http.js';
+import { AccessGroupAdapter, accessGroupTarget, contactFields, providerDate } from '../access-group.js';
 import {
   ProviderError,
   type AccessTarget,
   type GrantInput,
-  type Observation,
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
-  type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -78,90 +77,35 @@ const PIN_RULES: PinRules = Object.freeze({
 
 const toIso = (ms: number): string => new Date(ms).toISOString();
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `demo: the provider returned an unreadable ${what} date`);
-  return ms;
-}
-
 const enc = encodeURIComponent;
 
-export class DemoAdapter implements ProviderAdapter {
+export class DemoAdapter extends AccessGroupAdapter<ApiUser> {
   readonly kind = 'demo';
   readonly capabilities: ProviderCapabilities = CAPABILITIES;
   readonly pinRules: PinRules = PIN_RULES;
   /** DELETE /api/users/:id takes the user's memberships with it. */
   readonly deletingUserRemovesGrants = true;
-  private readonly http: JsonHttpClient;
   private readonly baseUrl: string;
 
   constructor(opts: DemoAdapterOptions) {
+    super(
+      new JsonHttpClient({
+        baseUrl: opts.baseUrl,
+        headers: { authorization: `Bearer ${opts.apiKey}` },
+        ...transportOf(opts),
+        provider: 'demo',
+      }),
+    );
     this.baseUrl = opts.baseUrl;
-    const authorization = `Bearer ${opts.apiKey}`;
-    this.http = new JsonHttpClient({
-      baseUrl: opts.baseUrl,
-      headers: { authorization },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
-      provider: 'demo',
-    });
-  }
-
-  /** Releases pooled connections. Not part of ProviderAdapter; call when the integration is dropped. */
-  close(): Promise<void> {
-    return this.http.close();
   }
 
   async testConnection(): Promise<void> {
-    try {
-      await this.http.request<ApiList<ApiAccessGroup>>('GET', '/api/access-groups');
-    } catch (err) {
-      if (err instanceof ProviderError && err.kind === 'not-found') {
-        throw new ProviderError('not-found', `demo: no demo provider API found at ${this.baseUrl}; check the integration's base URL`, err.details);
-      }
-      throw err;
-    }
+    await this.probe(() => this.http.request<ApiList<ApiAccessGroup>>('GET', '/api/access-groups'), `demo: no demo provider API found at ${this.baseUrl}; check the integration's base URL`);
   }
 
   async listTargets(): Promise<AccessTarget[]> {
     const { body } = await this.http.request<ApiList<ApiAccessGroup>>('GET', '/api/access-groups');
-    return body.results.map((g) => ({
-      ref: g.id,
-      name: g.name,
-      ...(g.description ? { description: g.description } : {}),
-      kind: 'access-group' as const,
-    }));
-  }
-
-  async findUser(key: string): Promise<ObservedUser | null> {
-    const { body } = await this.http.request<ApiList<ApiUser>>('GET', '/api/users', { query: { externalId: key } });
-    const u = body.results.find((r) => r.externalId === key);
-    return u ? toObservedUser(u) : null;
-  }
-
-  async createUser(identity: ProviderIdentity): Promise<{ ref: string }> {
-    const res = await this.http.request<ApiUser>('POST', '/api/users', {
-      body: {
-        externalId: identity.key,
-        name: identity.displayName,
-        ...(identity.email ? { email: identity.email } : {}),
-        ...(identity.phone ? { phone: identity.phone } : {}),
-      },
-      expect: [409],
-    });
-    if (res.status !== 409) return { ref: res.body.id };
-    // A user with this key exists: an earlier create succeeded on the provider but we never recorded
-    // it (crash, timeout). Adopt it.
-    const existing = await this.findUser(identity.key);
-    if (existing) return { ref: existing.ref };
-    throw new ProviderError('transient', 'demo: POST /api/users answered 409 (externalId exists) but no such user was found; retry', {
-      status: 409,
-    });
-  }
-
-  async deleteUser(userRef: string): Promise<void> {
-    await this.http.request('DELETE', `/api/users/${enc(userRef)}`, { expect: [404] });
+    return body.results.map((g) => accessGroupTarget(g.id, g.name, g.description));
   }
 
   async setUserPin(userRef: string, pin: string): Promise<void> {
@@ -197,34 +141,39 @@ export class DemoAdapter implements ProviderAdapter {
     await this.http.request('DELETE', `/api/users/${enc(input.userRef)}/memberships/${enc(input.grantRef)}`, { expect: [404] });
   }
 
-  async observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
-    let user: ObservedUser | null;
-    if (input.userRef) {
-      const res = await this.http.request<ApiUser>('GET', `/api/users/${enc(input.userRef)}`, { expect: [404] });
-      user = res.status === 404 ? null : toObservedUser(res.body);
-    } else {
-      user = await this.findUser(input.key);
-    }
-    if (!user) return { user: null, grants: [] };
+  protected async searchUser(key: string): Promise<ApiUser | null> {
+    const { body } = await this.http.request<ApiList<ApiUser>>('GET', '/api/users', { query: { externalId: key } });
+    return body.results.find((r) => r.externalId === key) ?? null;
+  }
 
-    const res = await this.http.request<ApiList<ApiMembership>>('GET', `/api/users/${enc(user.ref)}/memberships`, { expect: [404] });
-    if (res.status === 404) return { user: null, grants: [] }; // deleted between the two reads
-    const grants: ObservedGrant[] = res.body.results.map((m) => ({
+  /** null on 409: a user with this key exists (an earlier create landed unrecorded), to be adopted. */
+  protected async postUser(identity: ProviderIdentity): Promise<string | null> {
+    const res = await this.http.request<ApiUser>('POST', '/api/users', {
+      body: { externalId: identity.key, name: identity.displayName, ...contactFields(identity) },
+      expect: [409],
+    });
+    return res.status === 409 ? null : res.body.id;
+  }
+
+  protected lostCreate(): ProviderError {
+    return new ProviderError('transient', 'demo: POST /api/users answered 409 (externalId exists) but no such user was found; retry', { status: 409 });
+  }
+
+  protected userPath(ref: string): string {
+    return `/api/users/${enc(ref)}`;
+  }
+
+  protected observedUser(u: ApiUser): ObservedUser {
+    return { ref: u.id, key: u.externalId, hasPin: u.hasPin };
+  }
+
+  protected async grantsOf(user: ApiUser): Promise<ObservedGrant[] | null> {
+    const res = await this.http.request<ApiList<ApiMembership>>('GET', `/api/users/${enc(user.id)}/memberships`, { expect: [404] });
+    if (res.status === 404) return null; // deleted between the two reads
+    return res.body.results.map((m) => ({
       ref: m.id,
       targetRef: m.accessGroupId,
-      window: { startsAt: toMs(m.from, 'membership from'), endsAt: m.until === null ? null : toMs(m.until, 'membership until') },
+      window: { startsAt: providerDate('demo', m.from, 'membership from'), endsAt: m.until === null ? null : providerDate('demo', m.until, 'membership until') },
     }));
-    return { user, grants };
   }
-
-  private async resolveUserRef(userRef: string | undefined, key: string): Promise<string> {
-    if (userRef) return userRef;
-    const found = await this.findUser(key);
-    if (!found) throw new ProviderError('not-found', 'demo: the provider user for this grant does not exist (create the user first)');
-    return found.ref;
-  }
-}
-
-function toObservedUser(u: ApiUser): ObservedUser {
-  return { ref: u.id, key: u.externalId, hasPin: u.hasPin };
 }

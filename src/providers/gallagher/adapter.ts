@@ -13,17 +13,16 @@
  * memberships, so a restart changes nothing. A ref that is no longer on the cardholder is simply gone
  * (see `observe` and notes.md, "Hrefs change when a membership is updated").
  */
-import { JsonHttpClient } from '../http.js';
+import { AccessGroupAdapter } from '../access-group.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
   type AccessWindow,
   type GrantInput,
-  type Observation,
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
-  type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -110,14 +109,17 @@ const CARDHOLDER_FIELDS = 'href,description,accessGroups';
 
 type NewMembership = { targetRef: string; window: AccessWindow };
 
-export class GallagherAdapter implements ProviderAdapter {
+export class GallagherAdapter extends AccessGroupAdapter<ApiCardholder> {
   readonly kind = 'gallagher';
   readonly capabilities: ProviderCapabilities = CAPABILITIES;
   readonly pinRules: PinRules = PIN_RULES;
   /** DELETE of a cardholder removes the cardholder with all its memberships. */
   readonly deletingUserRemovesGrants = true;
+  protected override readonly userNoun = 'cardholder';
+  // Command Centre does not keep descriptions unique, so look first: an earlier create may have
+  // landed without Lockstep recording it (crash, timeout).
+  protected override readonly searchBeforeCreate = true;
 
-  private readonly http: JsonHttpClient;
   private readonly apiPath: string;
   private readonly baseUrl: string;
   private readonly divisionHref: string;
@@ -130,23 +132,19 @@ export class GallagherAdapter implements ProviderAdapter {
     } catch {
       throw new ProviderError('rejected', "gallagher: the base URL is not a valid URL; check the integration's settings");
     }
+    // Hrefs from the server are absolute; requests go to their path on the configured origin.
+    super(
+      new JsonHttpClient({
+        baseUrl: url.origin,
+        headers: { authorization: `GGL-API-KEY ${opts.apiKey}` },
+        ...transportOf(opts),
+        provider: 'gallagher',
+      }),
+    );
     this.baseUrl = opts.baseUrl;
     this.divisionHref = opts.divisionHref;
     const prefix = url.pathname.replace(/\/+$/, '');
     this.apiPath = prefix.endsWith('/api') ? prefix : `${prefix}/api`;
-    // Hrefs from the server are absolute; requests go to their path on the configured origin.
-    this.http = new JsonHttpClient({
-      baseUrl: url.origin,
-      headers: { authorization: `GGL-API-KEY ${opts.apiKey}` },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
-      provider: 'gallagher',
-    });
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
   }
 
   // ----- connection and targets --------------------------------------------------------------------
@@ -174,16 +172,20 @@ export class GallagherAdapter implements ProviderAdapter {
 
   // ----- cardholders -------------------------------------------------------------------------------
 
-  async findUser(key: string): Promise<ObservedUser | null> {
-    const ch = await this.cardholderByKey(key);
-    return ch ? { ref: ch.href, key } : null;
+  /** With the fields observe needs (the memberships). */
+  protected override async fetchUser(ref: string): Promise<ApiCardholder | null> {
+    const res = await this.http.request<ApiCardholder>('GET', this.path(ref, { fields: CARDHOLDER_FIELDS }), { expect: [404] });
+    return res.status === 404 ? null : res.body;
   }
 
-  async createUser(identity: ProviderIdentity): Promise<{ ref: string }> {
-    // Command Centre does not keep descriptions unique, so look first: an earlier create may have
-    // landed without Lockstep recording it (crash, timeout).
-    const existing = await this.cardholderByKey(identity.key);
-    if (existing) return { ref: existing.href };
+  /** The cardholder whose description is exactly `key` (the search is case-insensitive and `_`/`%` are wildcards). */
+  protected async searchUser(key: string): Promise<ApiCardholder | null> {
+    const { cardholders } = await this.features();
+    const hits = await this.allPages<ApiCardholder>(this.path(cardholders, { description: `"${key}"`, fields: CARDHOLDER_FIELDS, sort: 'id', top: '100' }));
+    return hits.find((c) => c.description === key && typeof c.href === 'string') ?? null;
+  }
+
+  protected async postUser(identity: ProviderIdentity): Promise<string | null> {
     const { cardholders } = await this.features();
     const res = await this.http.request('POST', this.path(cardholders), {
       body: {
@@ -194,17 +196,32 @@ export class GallagherAdapter implements ProviderAdapter {
       },
     });
     // 201 with the new cardholder's href in the Location header (documented); without a usable one
-    // (a proxy dropped it), find the cardholder by its description.
-    const location = cardholderLocation(res.headers.location, cardholders);
-    if (location) return { ref: location };
-    const created = await this.cardholderByKey(identity.key);
-    if (!created) throw new ProviderError('transient', 'gallagher: the cardholder was created but a search by its description did not find it yet; retry');
-    return { ref: created.href };
+    // (a proxy dropped it), the cardholder is found by its description.
+    return cardholderLocation(res.headers.location, cardholders);
   }
 
-  async deleteUser(userRef: string): Promise<void> {
-    // 404 = already gone (Command Centre 9.30+; 9.20 and earlier answer 403, which reads as 'auth').
-    await this.http.request('DELETE', this.path(userRef), { expect: [404] });
+  protected lostCreate(): ProviderError {
+    return new ProviderError('transient', 'gallagher: the cardholder was created but a search by its description did not find it yet; retry');
+  }
+
+  /** 404 on DELETE = already gone (Command Centre 9.30+; 9.20 and earlier answer 403, which reads as 'auth'). */
+  protected userPath(ref: string): string {
+    return this.path(ref);
+  }
+
+  protected observedUser(ch: ApiCardholder, key: string): ObservedUser {
+    return { ref: ch.href, key: ch.description ?? key };
+  }
+
+  /**
+   * What the cardholder holds, each membership under its current href. Stateless: a ref the engine
+   * holds that is no longer on the cardholder is reported absent (the engine drops it and adopts the
+   * membership it may have become, under its new href, as drift; see notes.md).
+   */
+  protected async grantsOf(ch: ApiCardholder): Promise<ObservedGrant[]> {
+    return (ch.accessGroups ?? [])
+      .filter((m) => typeof m.href === 'string' && typeof m.accessGroup?.href === 'string')
+      .map((m) => ({ ref: m.href, targetRef: m.accessGroup!.href!, window: readWindow(m) }));
   }
 
   async setUserPin(userRef: string, pin: string): Promise<void> {
@@ -309,27 +326,6 @@ export class GallagherAdapter implements ProviderAdapter {
     return { created: addedHrefs.slice(0, input.create.length), updated };
   }
 
-  /**
-   * What the cardholder holds, each membership under its current href. Stateless: a ref the engine
-   * holds that is no longer on the cardholder is reported absent (the engine drops it and adopts the
-   * membership it may have become, under its new href, as drift; see notes.md).
-   */
-  async observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
-    let ch: ApiCardholder | null;
-    if (input.userRef) {
-      const res = await this.http.request<ApiCardholder>('GET', this.path(input.userRef, { fields: CARDHOLDER_FIELDS }), { expect: [404] });
-      ch = res.status === 404 ? null : res.body;
-    } else {
-      ch = await this.cardholderByKey(input.key);
-    }
-    if (!ch) return { user: null, grants: [] };
-
-    const grants: ObservedGrant[] = (ch.accessGroups ?? [])
-      .filter((m) => typeof m.href === 'string' && typeof m.accessGroup?.href === 'string')
-      .map((m) => ({ ref: m.href, targetRef: m.accessGroup!.href!, window: readWindow(m) }));
-    return { user: { ref: ch.href, key: ch.description ?? input.key }, grants };
-  }
-
   /** Command Centre keeps membership times to the second: plan with whole seconds, widened outward. */
   roundWindow(window: AccessWindow): AccessWindow {
     return roundWindow(window);
@@ -390,23 +386,9 @@ export class GallagherAdapter implements ProviderAdapter {
     return out;
   }
 
-  /** The cardholder whose description is exactly `key` (the search is case-insensitive and `_`/`%` are wildcards). */
-  private async cardholderByKey(key: string): Promise<ApiCardholder | null> {
-    const { cardholders } = await this.features();
-    const hits = await this.allPages<ApiCardholder>(this.path(cardholders, { description: `"${key}"`, fields: CARDHOLDER_FIELDS, sort: 'id', top: '100' }));
-    return hits.find((c) => c.description === key && typeof c.href === 'string') ?? null;
-  }
-
   private async memberships(userRef: string): Promise<ApiMembership[]> {
     const res = await this.http.request<ApiCardholder>('GET', this.path(userRef, { fields: 'href,accessGroups' }));
     return (res.body?.accessGroups ?? []).filter((m) => typeof m.href === 'string');
-  }
-
-  private async resolveUserRef(userRef: string | undefined, key: string): Promise<string> {
-    if (userRef) return userRef;
-    const found = await this.cardholderByKey(key);
-    if (!found) throw new ProviderError('not-found', 'gallagher: the cardholder for this grant does not exist (create the user first)');
-    return found.href;
   }
 }
 

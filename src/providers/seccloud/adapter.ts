@@ -10,16 +10,15 @@
  * Model: users (keyed by our stable identity key in `external_ref`) carry one PIN; a grant is a
  * membership of a user in an access group with a [valid_from, valid_to) window SecCloud enforces.
  */
-import { JsonHttpClient } from '../http.js';
+import { AccessGroupAdapter, accessGroupTarget, contactFields, providerDate } from '../access-group.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
   type GrantInput,
-  type Observation,
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
-  type ProviderAdapter,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -96,97 +95,42 @@ function toRfc3339(ms: number): string {
   return s.endsWith('.000Z') ? `${s.slice(0, -5)}Z` : s;
 }
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `seccloud: the provider returned an unreadable ${what} date`);
-  return ms;
-}
-
 const enc = encodeURIComponent;
 
-export class SecCloudAdapter implements ProviderAdapter {
+export class SecCloudAdapter extends AccessGroupAdapter<ApiUser> {
   readonly kind = 'seccloud';
   readonly capabilities: ProviderCapabilities = CAPABILITIES;
   readonly pinRules: PinRules = PIN_RULES;
   /** Assumed: DELETE /users/{id} removes the user's memberships and PIN with it. */
   readonly deletingUserRemovesGrants = true;
-  private readonly http: JsonHttpClient;
   private readonly baseUrl: string;
   private readonly siteId: string;
 
   constructor(opts: SecCloudAdapterOptions) {
-    this.baseUrl = opts.baseUrl;
-    this.siteId = opts.siteId;
     // Every route lives under /v1/sites/{site_id}. Kept in the client's base path so request labels
     // in error messages read "GET /users" and never carry the venue's site id.
-    this.http = new JsonHttpClient({
-      baseUrl: `${opts.baseUrl.replace(/\/+$/, '')}/v1/sites/${enc(opts.siteId)}`,
-      headers: { [API_KEY_HEADER]: opts.apiKey },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
-      provider: 'seccloud',
-    });
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
+    super(
+      new JsonHttpClient({
+        baseUrl: `${opts.baseUrl.replace(/\/+$/, '')}/v1/sites/${enc(opts.siteId)}`,
+        headers: { [API_KEY_HEADER]: opts.apiKey },
+        ...transportOf(opts),
+        provider: 'seccloud',
+      }),
+    );
+    this.baseUrl = opts.baseUrl;
+    this.siteId = opts.siteId;
   }
 
   async testConnection(): Promise<void> {
-    try {
-      await this.http.request<ApiPage<ApiAccessGroup>>('GET', '/access_groups', { query: { limit: '1' } });
-    } catch (err) {
-      if (err instanceof ProviderError && err.kind === 'not-found') {
-        throw new ProviderError(
-          'not-found',
-          `seccloud: no SecCloud site "${this.siteId}" was found at ${this.baseUrl}; check the integration's base URL and site id`,
-          err.details,
-        );
-      }
-      throw err;
-    }
+    await this.probe(
+      () => this.http.request<ApiPage<ApiAccessGroup>>('GET', '/access_groups', { query: { limit: '1' } }),
+      `seccloud: no SecCloud site "${this.siteId}" was found at ${this.baseUrl}; check the integration's base URL and site id`,
+    );
   }
 
   async listTargets(): Promise<AccessTarget[]> {
     const groups = await this.listAll<ApiAccessGroup>('/access_groups', {});
-    return groups.map((g) => ({
-      ref: g.id,
-      name: g.name,
-      ...(g.description ? { description: g.description } : {}),
-      kind: 'access-group' as const,
-    }));
-  }
-
-  async findUser(key: string): Promise<ObservedUser | null> {
-    const users = await this.listAll<ApiUser>('/users', { external_ref: key });
-    // Match exactly: a provider that treated the filter as a prefix or case-insensitively must not
-    // make us adopt someone else's record.
-    const u = users.find((r) => r.external_ref === key);
-    return u ? toObservedUser(u) : null;
-  }
-
-  async createUser(identity: ProviderIdentity): Promise<{ ref: string }> {
-    const res = await this.http.request<ApiUser>('POST', '/users', {
-      body: {
-        external_ref: identity.key,
-        display_name: identity.displayName,
-        ...(identity.email ? { email: identity.email } : {}),
-        ...(identity.phone ? { phone: identity.phone } : {}),
-      },
-      expect: [409],
-    });
-    if (res.status !== 409) return { ref: res.body.id };
-    // The external_ref is taken: an earlier create landed but we never recorded it. Adopt that user.
-    const existing = await this.findUser(identity.key);
-    if (existing) return { ref: existing.ref };
-    throw new ProviderError('transient', 'seccloud: POST /users answered 409 (external_ref exists) but no such user was found; retry', {
-      status: 409,
-    });
-  }
-
-  async deleteUser(userRef: string): Promise<void> {
-    await this.http.request('DELETE', `/users/${enc(userRef)}`, { expect: [404] });
+    return groups.map((g) => accessGroupTarget(g.id, g.name, g.description));
   }
 
   async setUserPin(userRef: string, pin: string): Promise<void> {
@@ -220,30 +164,48 @@ export class SecCloudAdapter implements ProviderAdapter {
     await this.http.request('DELETE', `/memberships/${enc(input.grantRef)}`, { expect: [404] });
   }
 
-  async observe(input: { userRef?: string; key: string; grantRefs: { ref: string; targetRef: string }[] }): Promise<Observation> {
-    let user: ObservedUser | null;
-    if (input.userRef) {
-      const res = await this.http.request<ApiUser>('GET', `/users/${enc(input.userRef)}`, { expect: [404] });
-      user = res.status === 404 ? null : toObservedUser(res.body);
-    } else {
-      user = await this.findUser(input.key);
-    }
-    if (!user) return { user: null, grants: [] };
+  protected async searchUser(key: string): Promise<ApiUser | null> {
+    const users = await this.listAll<ApiUser>('/users', { external_ref: key });
+    // Match exactly: a provider that treated the filter as a prefix or case-insensitively must not
+    // make us adopt someone else's record.
+    return users.find((r) => r.external_ref === key) ?? null;
+  }
 
+  /** null on 409: the external_ref is taken (an earlier create landed unrecorded), to be adopted. */
+  protected async postUser(identity: ProviderIdentity): Promise<string | null> {
+    const res = await this.http.request<ApiUser>('POST', '/users', {
+      body: { external_ref: identity.key, display_name: identity.displayName, ...contactFields(identity) },
+      expect: [409],
+    });
+    return res.status === 409 ? null : res.body.id;
+  }
+
+  protected lostCreate(): ProviderError {
+    return new ProviderError('transient', 'seccloud: POST /users answered 409 (external_ref exists) but no such user was found; retry', { status: 409 });
+  }
+
+  protected userPath(ref: string): string {
+    return `/users/${enc(ref)}`;
+  }
+
+  protected observedUser(u: ApiUser): ObservedUser {
+    return { ref: u.id, key: u.external_ref, hasPin: u.pin_set };
+  }
+
+  protected async grantsOf(user: ApiUser): Promise<ObservedGrant[] | null> {
     let list: ApiMembership[];
     try {
-      list = await this.listAll<ApiMembership>('/memberships', { user_id: user.ref });
+      list = await this.listAll<ApiMembership>('/memberships', { user_id: user.id });
     } catch (err) {
       // The user was deleted between the two reads.
-      if (err instanceof ProviderError && err.kind === 'not-found') return { user: null, grants: [] };
+      if (err instanceof ProviderError && err.kind === 'not-found') return null;
       throw err;
     }
-    const grants: ObservedGrant[] = list.map((m) => ({
+    return list.map((m) => ({
       ref: m.id,
       targetRef: m.access_group_id,
-      window: { startsAt: toMs(m.valid_from, 'valid_from'), endsAt: m.valid_to === null ? null : toMs(m.valid_to, 'valid_to') },
+      window: { startsAt: providerDate('seccloud', m.valid_from, 'valid_from'), endsAt: m.valid_to === null ? null : providerDate('seccloud', m.valid_to, 'valid_to') },
     }));
-    return { user, grants };
   }
 
   /** Follows `next_cursor` until the last page. */
@@ -262,15 +224,4 @@ export class SecCloudAdapter implements ProviderAdapter {
     }
     throw new ProviderError('transient', `seccloud: GET ${path} returned more than ${MAX_PAGES} pages`);
   }
-
-  private async resolveUserRef(userRef: string | undefined, key: string): Promise<string> {
-    if (userRef) return userRef;
-    const found = await this.findUser(key);
-    if (!found) throw new ProviderError('not-found', 'seccloud: the provider user for this grant does not exist (create the user first)');
-    return found.ref;
-  }
-}
-
-function toObservedUser(u: ApiUser): ObservedUser {
-  return { ref: u.id, key: u.external_ref, hasPin: u.pin_set };
 }
