@@ -9,23 +9,23 @@
  *   (they carry credentials). A provider message that echoes a secret we sent is redacted.
  */
 import { Pool, errors as undiciErrors } from 'undici';
-import { ProviderError, type RequestPacer } from './types.js';
+import { ProviderError, type ProviderTransport, type RequestPacer } from './types.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
-export interface JsonHttpClientOptions {
+/** The transport's timeout (header and body, each; default 10 000 ms), connections (default 64) and pacer. */
+export interface JsonHttpClientOptions extends ProviderTransport {
   /** e.g. "https://provider.example.com" or "https://host/api-prefix" (a path prefix is kept). */
   baseUrl: string;
   /** Static headers, or a function called per request (e.g. to attach a fresh token). */
   headers?: Record<string, string> | (() => Record<string, string>);
-  /** Header timeout and body (idle) timeout, each. Default 10 000 ms. */
-  timeoutMs?: number;
   /** Provider name used in error messages, e.g. "demo". */
   provider: string;
-  /** Maximum concurrent connections to the provider. Default 64 (the engine sets it to its lanes). */
-  connections?: number;
-  /** Waits for the account's rate limit before each request and hears about 429s. */
-  pacer?: RequestPacer;
+}
+
+/** Only the transport settings of an adapter's options (which also hold its credentials). */
+export function transportOf(opts: ProviderTransport): ProviderTransport {
+  return { timeoutMs: opts.timeoutMs, pacer: opts.pacer, connections: opts.connections };
 }
 
 export interface JsonRequestOptions {

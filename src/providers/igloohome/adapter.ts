@@ -10,7 +10,7 @@
  * returns a bearer token, cached until shortly before it expires and fetched again after a 401.
  */
 import { createHash } from 'node:crypto';
-import { JsonHttpClient } from '../http.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -149,9 +149,7 @@ export class IgloohomeAdapter implements ProviderAdapter {
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
       headers: () => ({ authorization: `Bearer ${this.oauth.current() ?? ''}` }),
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'igloohome',
     });
   }

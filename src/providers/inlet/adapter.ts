@@ -8,7 +8,7 @@
  * seal and show the guest. Inlet is told who the guest is only by a pseudonymous unique id plus the
  * phone number or e-mail its delivery channel needs — never a name.
  */
-import { JsonHttpClient } from '../http.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -123,9 +123,7 @@ export class InletAdapter implements ProviderAdapter {
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiKey}` },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'inlet',
     });
   }

@@ -6,7 +6,7 @@
  * Nuki answers a create with 204 and no id, so the auth is named after the person's identity key and
  * found again by reading the lock's auths back.
  */
-import { JsonHttpClient } from '../http.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -140,9 +140,7 @@ export class NukiAdapter implements ProviderAdapter {
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiToken}` },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'nuki',
     });
   }

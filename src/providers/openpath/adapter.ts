@@ -9,7 +9,7 @@
  * removes it when it ends. Optionally a mobile credential is created for each new user and Alta e-mails
  * them the app set-up link.
  */
-import { JsonHttpClient, type HttpMethod, type JsonRequestOptions, type JsonResponse } from '../http.js';
+import { JsonHttpClient, transportOf, type HttpMethod, type JsonRequestOptions, type JsonResponse } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -109,9 +109,7 @@ export class OpenpathAdapter implements ProviderAdapter {
     this.org = `/orgs/${enc(opts.orgId)}`;
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'openpath',
       headers: (): Record<string, string> => (this.token ? { authorization: `Bearer ${this.token.value}` } : {}),
     });

@@ -14,7 +14,7 @@
  * as `{ error: { type, message } }`; we map them ourselves (the shared client only reads flat bodies)
  * and never copy Seam's message text, which can echo the PIN.
  */
-import { JsonHttpClient } from '../http.js';
+import { JsonHttpClient, transportOf } from '../http.js';
 import {
   ProviderError,
   type IssuedCredential,
@@ -203,9 +203,7 @@ export class SeamAdapter implements ProviderAdapter {
     this.http = new JsonHttpClient({
       baseUrl: opts.baseUrl,
       headers: { authorization: `Bearer ${opts.apiKey}` },
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'seam',
     });
   }

@@ -7,7 +7,7 @@
  * concurrent sends cannot see each other's headers.
  */
 import { randomUUID } from 'node:crypto';
-import { JsonHttpClient, type JsonResponse } from '../http.js';
+import { JsonHttpClient, transportOf, type JsonResponse } from '../http.js';
 import { ProviderError, type ProviderTransport } from '../types.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 
@@ -63,9 +63,7 @@ export class SignedEventClient {
     this.http = new JsonHttpClient({
       baseUrl: url.origin,
       headers: () => this.staged ?? {},
-      timeoutMs: opts.timeoutMs,
-      pacer: opts.pacer,
-      connections: opts.connections,
+      ...transportOf(opts),
       provider: 'webhook',
     });
   }
