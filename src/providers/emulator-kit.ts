@@ -126,6 +126,23 @@ export interface EmulatorServer {
   clearRecorded(): void;
 }
 
+/** What every emulator hands its tests: where it listens, and its controls. */
+export interface EmulatorControls {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Clears the provider's state, fault rules and stats (each emulator says what stays). */
+  reset(): void;
+  faults: EmulatorServer['faults'];
+  stats(): RequestStats;
+  resetStats(): void;
+}
+
+/** The controls of a running emulator server, for an emulator to hand on as they are. */
+export function controlsOf(server: EmulatorServer): EmulatorControls {
+  return { url: server.url, port: server.port, close: server.close, reset: server.reset, faults: server.faults, stats: server.stats, resetStats: server.resetStats };
+}
+
 const defaultErrorBody = (_status: number, code: string, message: string) => ({ error: code, message });
 
 export function validateFaultRule(input: unknown): FaultRule {

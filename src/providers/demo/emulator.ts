@@ -7,7 +7,7 @@
  * Built on node:http with Map-backed state so every API request is O(1) (listing routes aside).
  * PINs are kept in a separate map and are never written to any response, error or log.
  */
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -63,15 +63,9 @@ export interface DemoEmulatorState {
   canEnter(input: { pin: string; accessGroupId: string; at?: number }): boolean;
 }
 
-export interface DemoEmulator {
-  url: string;
-  port: number;
-  close(): Promise<void>;
+export interface DemoEmulator extends EmulatorControls {
   /** Clears users, memberships, PINs, fault rules and stats (access groups and API key stay). */
   reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): DemoStats;
-  resetStats(): void;
   /** The most API requests being answered at once since the stats were last reset. */
   peakInFlight(): number;
   state: DemoEmulatorState;
@@ -485,13 +479,7 @@ export async function startDemoEmulator(opts: DemoEmulatorOptions = {}): Promise
   };
 
   return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
+    ...controlsOf(server),
     peakInFlight: server.peakInFlight,
     state,
   };

@@ -3,7 +3,7 @@
  * tests and tools import (through emulator.ts, which re-exports them), the in-memory records the
  * emulator keeps, and the small helpers every module throws or checks with.
  */
-import { EmulatorHttpError, type FaultRule, type RecordedRequest, type RequestStats } from '../emulator-kit.js';
+import { EmulatorHttpError, type RecordedRequest, type EmulatorControls } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -66,16 +66,10 @@ export interface GallagherEmulatorState {
   canEnter(input: { pin: string; accessGroupId: string; at?: number }): boolean;
 }
 
-export interface GallagherEmulator {
-  url: string;
-  port: number;
+export interface GallagherEmulator extends EmulatorControls {
   apiKey: string;
-  close(): Promise<void>;
   /** Clears cardholders, memberships, usercodes, fault rules and stats (groups, divisions and key stay). */
   reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): RequestStats;
-  resetStats(): void;
   state: GallagherEmulatorState;
   /** Requests recorded when `recordRequests` is on (credential headers redacted; bodies may hold PINs, never log them). */
   recorded(): RecordedRequest[];

@@ -13,7 +13,7 @@
  * in emulator-views.ts, request-body validation in emulator-input.ts; the public names are re-exported here.
  */
 import { randomBytes } from 'node:crypto';
-import { startEmulatorServer, type EmulatorServer } from '../emulator-kit.js';
+import { controlsOf, startEmulatorServer, type EmulatorServer } from '../emulator-kit.js';
 import { createGallagherInput, optionalString } from './emulator-input.js';
 import { bad, DEFAULT_GALLAGHER_ACCESS_GROUPS, DEFAULT_GALLAGHER_API_KEY, DEFAULT_GALLAGHER_DIVISIONS, isObject, notFound } from './emulator-types.js';
 import type { AccessGroupRecord, CardholderRecord, GallagherEmulator, GallagherEmulatorOptions, GallagherEmulatorState, GallagherSnapshot, MembershipRecord } from './emulator-types.js';
@@ -293,14 +293,8 @@ export async function startGallagherEmulator(opts: GallagherEmulatorOptions = {}
   };
 
   return {
-    url: server.url,
-    port: server.port,
+    ...controlsOf(server),
     apiKey,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
     recorded: server.recorded,
     clearRecorded: server.clearRecorded,
     state,

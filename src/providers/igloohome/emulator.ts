@@ -16,7 +16,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorResponse, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorResponse,type FaultRule, type EmulatorControls } from '../emulator-kit.js';
 import { ACTIVATION_WINDOW_MS, DAY_MS, HOUR_MS, MAX_DAILY_DAYS, MAX_HOURLY_HOURS, MIN_DAILY_DAYS, needsActivation } from './algopin.js';
 
 export type { FaultRule } from '../emulator-kit.js';
@@ -81,17 +81,11 @@ export interface IgloohomeEmulatorState {
   tokenRequests(): number;
 }
 
-export interface IgloohomeEmulator {
+export interface IgloohomeEmulator extends EmulatorControls {
   /** Origin of the API server; the API itself is under `${url}/igloohome`. */
   url: string;
   apiUrl: string;
   tokenUrl: string;
-  port: number;
-  close(): Promise<void>;
-  reset(): void;
-  faults: EmulatorServer['faults'];
-  stats: EmulatorServer['stats'];
-  resetStats(): void;
   state: IgloohomeEmulatorState;
 }
 

@@ -13,7 +13,7 @@
  * `state.credentialOpens()`.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 import { parseIsoWithOffset } from '../demo/emulator.js';
 
 export type InletOperation = 'code' | 'mobilekey' | 'urlkey' | 'unlock';
@@ -51,14 +51,7 @@ export interface InletEmulatorState {
   receivedBodies(): { route: string; body: unknown }[];
 }
 
-export interface InletEmulator {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): { requests: number; byRoute: Record<string, number> };
-  resetStats(): void;
+export interface InletEmulator extends EmulatorControls {
   state: InletEmulatorState;
 }
 
@@ -288,13 +281,7 @@ export async function startInletEmulator(opts: InletEmulatorOptions = {}): Promi
   };
 
   return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
+    ...controlsOf(server),
     state,
   };
 }

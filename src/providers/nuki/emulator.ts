@@ -8,7 +8,7 @@
  * the state dump, to error messages or to logs.
  */
 import { randomBytes } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RecordedRequest } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorServer, type FaultRule, type RecordedRequest, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 
 export type { FaultRule, RecordedRequest } from '../emulator-kit.js';
 
@@ -80,14 +80,7 @@ export interface NukiEmulatorState {
   removeAuth(id: string): boolean;
 }
 
-export interface NukiEmulator {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): { requests: number; byRoute: Record<string, number> };
-  resetStats(): void;
+export interface NukiEmulator extends EmulatorControls {
   /** Change the rate limit at run time (null = off). */
   setRateLimit(limit: NukiRateLimit | null): void;
   /** Requests recorded when `recordRequests` is on (credential headers redacted; bodies may hold PINs, never log them). */
@@ -462,13 +455,7 @@ export async function startNukiEmulator(opts: NukiEmulatorOptions = {}): Promise
   };
 
   return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
+    ...controlsOf(server),
     recorded: server.recorded,
     clearRecorded: server.clearRecorded,
     setRateLimit: (limit) => {

@@ -13,7 +13,7 @@
  * to the state dump.
  */
 import { randomBytes } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorRequest, type EmulatorResponse, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorRequest, type EmulatorResponse, type EmulatorServer, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types
@@ -74,14 +74,7 @@ export interface AltaEmulatorState {
   isMember(orgId: number, userId: number, groupId: number): boolean;
 }
 
-export interface AltaEmulator {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): { requests: number; byRoute: Record<string, number> };
-  resetStats(): void;
+export interface AltaEmulator extends EmulatorControls {
   state: AltaEmulatorState;
 }
 
@@ -495,13 +488,7 @@ export async function startAltaEmulator(opts: AltaEmulatorOptions = {}): Promise
   };
 
   return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
+    ...controlsOf(server),
     state,
   };
 }

@@ -9,7 +9,7 @@
  * their own maps and never reach a response, an error message or the state dump.
  */
 import { randomUUID } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorRequest, type EmulatorResponse, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorRequest, type EmulatorResponse, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Public types (wire shapes, snake_case as the assumed API sends them)
@@ -59,17 +59,11 @@ export interface SecCloudEmulatorState {
   canEnter(input: { pin: string; accessGroupId: string; at?: number }): boolean;
 }
 
-export interface SecCloudEmulator {
-  url: string;
-  port: number;
+export interface SecCloudEmulator extends EmulatorControls {
   apiKey: string;
   siteId: string;
-  close(): Promise<void>;
   /** Clears users, memberships, PINs, faults and stats (site, access groups and key stay). */
   reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): { requests: number; byRoute: Record<string, number> };
-  resetStats(): void;
   state: SecCloudEmulatorState;
 }
 
@@ -466,15 +460,9 @@ export async function startSecCloudEmulator(opts: SecCloudEmulatorOptions = {}):
   };
 
   return {
-    url: server.url,
-    port: server.port,
+    ...controlsOf(server),
     apiKey,
     siteId,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
     state,
   };
 }

@@ -11,7 +11,7 @@
  * state dump; neither does the signing secret.
  */
 import { createHash } from 'node:crypto';
-import { EmulatorHttpError, startEmulatorServer, type EmulatorResponse, type EmulatorServer, type FaultRule } from '../emulator-kit.js';
+import { EmulatorHttpError, startEmulatorServer, type EmulatorResponse, type EmulatorServer, controlsOf, type EmulatorControls } from '../emulator-kit.js';
 import { EVENT_ID_HEADER, REPLAYED_HEADER, SIGNATURE_HEADER, TOLERANCE_SECONDS, verifySignature } from './signing.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -69,17 +69,12 @@ export interface WebhookEmulatorState {
   removeUser(userId: string): boolean;
 }
 
-export interface WebhookEmulator {
+export interface WebhookEmulator extends EmulatorControls {
   /** The receiver URL to configure as the integration's base URL (origin + path). */
   url: string;
   origin: string;
-  port: number;
-  close(): Promise<void>;
   /** Clears users, grants, PINs, remembered event ids, deliveries, faults and stats. */
   reset(): void;
-  faults: { add(rule: FaultRule): void; clear(): void; list(): FaultRule[] };
-  stats(): { requests: number; byRoute: Record<string, number> };
-  resetStats(): void;
   state: WebhookEmulatorState;
 }
 
@@ -448,14 +443,9 @@ export async function startWebhookEmulator(opts: WebhookEmulatorOptions = {}): P
   };
 
   return {
+    ...controlsOf(server),
     url: server.url + path,
     origin: server.url,
-    port: server.port,
-    close: server.close,
-    reset: server.reset,
-    faults: server.faults,
-    stats: server.stats,
-    resetStats: server.resetStats,
     state,
   };
 }
