@@ -114,10 +114,3 @@ export function accessGroupTarget(ref: string, name: string, description?: strin
 export function contactFields(identity: ProviderIdentity): { email?: string; phone?: string } {
   return { ...(identity.email ? { email: identity.email } : {}), ...(identity.phone ? { phone: identity.phone } : {}) };
 }
-
-/** A date the provider returned, in epoch ms; an unreadable one is a transient provider fault. */
-export function providerDate(provider: string, value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `${provider}: the provider returned an unreadable ${what} date`);
-  return ms;
-}

@@ -45,6 +45,13 @@ export interface JsonResponse<T> {
   headers: Record<string, string>;
 }
 
+/** A date-time the provider answered with, in epoch ms; a missing or unreadable one is a transient provider fault. */
+export function providerDate(provider: string, value: string | undefined, what: string): number {
+  const ms = value === undefined ? Number.NaN : Date.parse(value);
+  if (Number.isNaN(ms)) throw new ProviderError('transient', `${provider}: the provider returned an unreadable ${what}`);
+  return ms;
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_PROVIDER_MESSAGE = 300;
 

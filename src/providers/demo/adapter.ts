@@ -4,8 +4,8 @@
  * Model: provider users carry one PIN; a grant is a membership of the user in an access group with a
  * [from, until) window the provider enforces.
  */
-import { JsonHttpClient, transportOf } from '../http.js';
-import { AccessGroupAdapter, accessGroupTarget, contactFields, providerDate } from '../access-group.js';
+import { JsonHttpClient, providerDate, transportOf } from '../http.js';
+import { AccessGroupAdapter, accessGroupTarget, contactFields } from '../access-group.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -173,7 +173,7 @@ export class DemoAdapter extends AccessGroupAdapter<ApiUser> {
     return res.body.results.map((m) => ({
       ref: m.id,
       targetRef: m.accessGroupId,
-      window: { startsAt: providerDate('demo', m.from, 'membership from'), endsAt: m.until === null ? null : providerDate('demo', m.until, 'membership until') },
+      window: { startsAt: providerDate('demo', m.from, 'membership from date'), endsAt: m.until === null ? null : providerDate('demo', m.until, 'membership until date') },
     }));
   }
 }

@@ -8,7 +8,7 @@
  * seal and show the guest. Inlet is told who the guest is only by a pseudonymous unique id plus the
  * phone number or e-mail its delivery channel needs — never a name.
  */
-import { JsonHttpClient, transportOf } from '../http.js';
+import { JsonHttpClient, providerDate, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -101,11 +101,6 @@ const OPERATION: Record<InletCredentialType, 'code' | 'mobilekey' | 'urlkey'> = 
 
 const toIso = (ms: number): string => new Date(ms).toISOString();
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `inlet: the provider returned an unreadable ${what}`);
-  return ms;
-}
 
 export class InletAdapter implements ProviderAdapter {
   readonly kind = 'inlet';
@@ -200,7 +195,7 @@ export class InletAdapter implements ProviderAdapter {
     const grants: ObservedGrant[] = body.results.map((a) => ({
       ref: a.referenceId,
       targetRef: a.lockId,
-      window: { startsAt: toMs(a.startTime, 'startTime'), endsAt: toMs(a.endTime, 'endTime') },
+      window: { startsAt: providerDate('inlet', a.startTime, 'startTime'), endsAt: providerDate('inlet', a.endTime, 'endTime') },
     }));
     return { user: null, grants };
   }
@@ -231,7 +226,7 @@ export class InletAdapter implements ProviderAdapter {
   }
 
   private credentialFrom(body: ApiGrantAnswer): IssuedCredential {
-    const validity = { validFrom: toMs(body.startTime, 'startTime'), validUntil: toMs(body.endTime, 'endTime') };
+    const validity = { validFrom: providerDate('inlet', body.startTime, 'startTime'), validUntil: providerDate('inlet', body.endTime, 'endTime') };
     const missing = (what: string) => new ProviderError('transient', `inlet: GrantAccess answered without the ${what} it was asked to issue`);
     switch (this.credentialType) {
       case 'access-code': {

@@ -6,7 +6,7 @@
  * Nuki answers a create with 204 and no id, so the auth is named after the person's identity key and
  * found again by reading the lock's auths back.
  */
-import { JsonHttpClient, transportOf } from '../http.js';
+import { JsonHttpClient, providerDate, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -102,16 +102,11 @@ function roundOut(window: AccessWindow): AccessWindow {
   };
 }
 
-function toMs(value: string, what: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `nuki: the provider returned an unreadable ${what}`);
-  return ms;
-}
 
 function windowOf(a: ApiSmartlockAuth): AccessWindow {
   return {
-    startsAt: a.allowedFromDate ? toMs(a.allowedFromDate, 'allowedFromDate') : 0,
-    endsAt: a.allowedUntilDate && toMs(a.allowedUntilDate, 'allowedUntilDate') < NUKI_OPEN_END_MS ? toMs(a.allowedUntilDate, 'allowedUntilDate') : null,
+    startsAt: a.allowedFromDate ? providerDate('nuki', a.allowedFromDate, 'allowedFromDate') : 0,
+    endsAt: a.allowedUntilDate && providerDate('nuki', a.allowedUntilDate, 'allowedUntilDate') < NUKI_OPEN_END_MS ? providerDate('nuki', a.allowedUntilDate, 'allowedUntilDate') : null,
   };
 }
 

@@ -14,7 +14,7 @@
  * as `{ error: { type, message } }`; we map them ourselves (the shared client only reads flat bodies)
  * and never copy Seam's message text, which can echo the PIN.
  */
-import { JsonHttpClient, transportOf } from '../http.js';
+import { JsonHttpClient, providerDate, transportOf } from '../http.js';
 import {
   ProviderError,
   type IssuedCredential,
@@ -121,11 +121,6 @@ const DUPLICATE_CODE = new Set(['duplicate_code_on_device', 'duplicate_access_co
 
 const toIso = (ms: number): string => new Date(ms).toISOString();
 
-function toMs(value: string | undefined, what: string): number {
-  const ms = value === undefined ? Number.NaN : Date.parse(value);
-  if (Number.isNaN(ms)) throw new ProviderError('transient', `seam: the provider returned an unreadable ${what}`);
-  return ms;
-}
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -399,8 +394,8 @@ export class SeamAdapter implements ProviderAdapter {
       throw new ProviderError('transient', `seam: Seam has not yet assigned the offline code on lock ${deviceId}; will ask again`);
     }
     this.awaitingCode.delete(pendingKey);
-    const validFrom = code.starts_at ? toMs(code.starts_at, 'access code starts_at') : window.startsAt;
-    const validUntil = code.ends_at ? toMs(code.ends_at, 'access code ends_at') : window.endsAt;
+    const validFrom = code.starts_at ? providerDate('seam', code.starts_at, 'access code starts_at') : window.startsAt;
+    const validUntil = code.ends_at ? providerDate('seam', code.ends_at, 'access code ends_at') : window.endsAt;
     const long = validUntil - validFrom > DAY;
     return {
       ref: code.access_code_id,
@@ -554,6 +549,6 @@ function windowFields(window: AccessWindow): { starts_at: string; ends_at: strin
 /** An `ongoing` code (made outside Lockstep) holds from its creation with no end; we report it as open from 0. */
 export function codeWindow(c: SeamAccessCode): AccessWindow {
   if (c.type !== 'time_bound') return { startsAt: 0, endsAt: null };
-  const endsAt = toMs(c.ends_at, 'access code ends_at');
-  return { startsAt: toMs(c.starts_at, 'access code starts_at'), endsAt: endsAt === OPEN_END_MS ? null : endsAt };
+  const endsAt = providerDate('seam', c.ends_at, 'access code ends_at');
+  return { startsAt: providerDate('seam', c.starts_at, 'access code starts_at'), endsAt: endsAt === OPEN_END_MS ? null : endsAt };
 }

@@ -10,8 +10,8 @@
  * Model: users (keyed by our stable identity key in `external_ref`) carry one PIN; a grant is a
  * membership of a user in an access group with a [valid_from, valid_to) window SecCloud enforces.
  */
-import { AccessGroupAdapter, accessGroupTarget, contactFields, providerDate } from '../access-group.js';
-import { JsonHttpClient, transportOf } from '../http.js';
+import { AccessGroupAdapter, accessGroupTarget, contactFields } from '../access-group.js';
+import { JsonHttpClient, providerDate, transportOf } from '../http.js';
 import {
   ProviderError,
   type AccessTarget,
@@ -204,7 +204,7 @@ export class SecCloudAdapter extends AccessGroupAdapter<ApiUser> {
     return list.map((m) => ({
       ref: m.id,
       targetRef: m.access_group_id,
-      window: { startsAt: providerDate('seccloud', m.valid_from, 'valid_from'), endsAt: m.valid_to === null ? null : providerDate('seccloud', m.valid_to, 'valid_to') },
+      window: { startsAt: providerDate('seccloud', m.valid_from, 'valid_from date'), endsAt: m.valid_to === null ? null : providerDate('seccloud', m.valid_to, 'valid_to date') },
     }));
   }
 
