@@ -1,7 +1,8 @@
 /**
  * Commands on bookings that every entry point shares (the REST API, the booking sources; the console
- * goes through the API): one way to create, change and cancel a booking, whoever asks. Each runs inside the caller's transaction, so the booking, its audit entry
- * and the queued syncs commit together or not at all.
+ * goes through the API): one way to create, change and cancel a booking, whoever asks. Each runs
+ * inside the caller's transaction, so the booking, its audit entry and the queued syncs commit
+ * together or not at all.
  */
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../store/schema.js';

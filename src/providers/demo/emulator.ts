@@ -45,11 +45,6 @@ export interface DemoSnapshot {
   faults: FaultRule[];
 }
 
-export interface DemoStats {
-  requests: number;
-  byRoute: Record<string, number>;
-}
-
 export interface DemoEmulatorState {
   /** Plain copies of the whole state; never contains PINs. */
   snapshot(): DemoSnapshot;
