@@ -177,7 +177,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string>, port: number): Promise<Proc> {
   // The compiled CLI (main() builds it first), as a deployment runs it.
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), 'bin/lockstep.js', 'start', '--role', role, '--port', String(port)], {
+  const nodeArgs = [
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+    // Any other Node flags for the Lockstep processes (say --trace-gc, or --heapsnapshot-signal=SIGUSR2).
+    ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean) : []),
+  ];
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/lockstep.js', 'start', '--role', role, '--port', String(port)], {
     cwd: root,
     env: { ...process.env, ...env, LOCKSTEP_LOG_LEVEL: role === 'worker' ? 'info' : 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -228,6 +233,31 @@ function memoryOf(pid: number): { peakMiB: number; rssMiB: number } {
     return { peakMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
   } catch {
     return { peakMiB: NaN, rssMiB: NaN };
+  }
+}
+
+/**
+ * The highest resident memory of all Lockstep processes together in each phase, sampled every
+ * 250 ms: VmHWM alone cannot tell a peak under the write burst from what N active bookings hold.
+ */
+class MemoryByPhase {
+  readonly peaks: Record<string, number> = {};
+  private phase = 'setup';
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pids: () => number[]) {
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+  enter(phase: string): void {
+    this.sample();
+    this.phase = phase;
+  }
+  sample(): void {
+    const total = this.pids().reduce((sum, pid) => sum + memoryOf(pid).rssMiB, 0);
+    if (Number.isFinite(total) && total > (this.peaks[this.phase] ?? 0)) this.peaks[this.phase] = total;
+  }
+  stop(): void {
+    this.sample();
+    clearInterval(this.timer);
   }
 }
 
@@ -353,7 +383,13 @@ interface Result {
     byRoute: Record<string, number>;
   };
   latency: { rate: number; seconds: number; writes: number; achievedRate: number; p50: number; p95: number; p99: number; max: number; drainMs: number };
-  memory: { activeBookings: number; processes: { role: string; peakMiB: number; rssMiB: number }[]; totalPeakMiB: number };
+  memory: {
+    activeBookings: number;
+    processes: { role: string; peakMiB: number; rssMiB: number }[];
+    totalPeakMiB: number;
+    /** Highest RSS of all processes together per phase: writes, drain (engine catching up), at rest, latency. */
+    peakByPhaseMiB: Record<string, number>;
+  };
   overhead: { floorMs: number; floorRows: number; batchedFloorMs: number; convergeMs: number; ratio: number; batchedRatio: number };
 }
 
@@ -366,6 +402,7 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
   let reader: Store | null = null;
   let client: ApiClient | null = null;
   let tracker: HeldTracker | null = null;
+  const phases = new MemoryByPhase(() => procs.map((p) => p.child.pid!));
   try {
     const rooms = Array.from({ length: opts.spaces }, (_, i) => ({ id: `ag-room-${i + 1}`, name: `Room ${i + 1}`, description: 'Benchmark room' }));
     emulator = await startDemoEmulator({
@@ -457,6 +494,7 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
     const track = tracker;
     emulator.resetStats();
     let rejected = 0;
+    phases.enter('writes');
     const tStart = performance.now();
     const wallStart = Date.now();
     await runBounded(plan.length, opts.concurrency, async (i) => {
@@ -471,6 +509,7 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
     });
     const writeMs = performance.now() - tStart;
     log(`throughput: ${fmtInt(plan.length)} bookings written in ${fmtMs(writeMs)}`);
+    phases.enter('drain');
     await settle(() => track.held === plan.length - rejected, 'throughput');
     const convergeMs = Math.max(...Array.from(track.heldAt).filter((x) => !Number.isNaN(x))) - wallStart;
     const stats = emulator.stats();
@@ -490,7 +529,10 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
     log(`notifier caught up ${fmtMs(notifierCatchUpMs)} after the provider held every booking`);
 
     // --- 3. Memory, with every throughput booking active.
+    phases.enter('at rest');
+    await sleep(2_000);
     const memory = procs.map((p) => ({ role: p.role, ...memoryOf(p.child.pid!) }));
+    phases.enter('latency');
 
     // --- 2. Latency at a steady write rate (more bookings for new people slots, same venue).
     const latencyPlan = planBookings({ bookings: opts.rate * opts.durationS, people: opts.people, spaces: opts.spaces, seed: opts.seed + 1, spreadDays: 20, backToBackShare: 0.15 }, Date.now());
@@ -523,6 +565,7 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
     await settle(() => lat.held === latencyPlan.length - latRejected, 'latency');
     const latencies = Float64Array.from(Array.from(lat.heldAt, (h, i) => h - sentAt[i]!).filter((x) => !Number.isNaN(x))).sort();
     const drainMs = Math.max(...Array.from(lat.heldAt).filter((x) => !Number.isNaN(x))) - lastSent;
+    phases.stop();
 
     // --- 4. Engine overhead against the floor: the same rows as bare INSERTs, timed, in a scratch store.
     const overhead = await measureFloor(opts, config, reader, plan.length);
@@ -556,13 +599,14 @@ async function runConfig(opts: Options, config: Config): Promise<Result> {
         max: latencies.length ? latencies[latencies.length - 1]! : NaN,
         drainMs,
       },
-      memory: { activeBookings: plan.length, processes: memory, totalPeakMiB: memory.reduce((a, m) => a + m.peakMiB, 0) },
+      memory: { activeBookings: plan.length, processes: memory, totalPeakMiB: memory.reduce((a, m) => a + m.peakMiB, 0), peakByPhaseMiB: phases.peaks },
       overhead: { ...overhead, convergeMs, ratio: convergeMs / overhead.floorMs, batchedRatio: convergeMs / overhead.batchedFloorMs },
     };
   } catch (err) {
     for (const p of procs) log(`--- last output of the ${p.role} process (pid ${p.child.pid}):\n${p.tail.join('\n')}`);
     throw err;
   } finally {
+    phases.stop();
     await client?.close().catch(() => {});
     await stopAll(procs);
     await reader?.close().catch(() => {});
@@ -659,6 +703,7 @@ async function main(): Promise<void> {
       ['latency max / drain after last write', `${fmtMs(r.latency.max)} / ${fmtMs(r.latency.drainMs)}`],
       ['peak RSS (all Lockstep processes)', `${fmt(r.memory.totalPeakMiB)} MiB at ${fmtInt(r.memory.activeBookings)} active bookings`],
       ...r.memory.processes.map((p): [string, string] => [`  ${p.role} (peak / now)`, `${fmt(p.peakMiB)} / ${fmt(p.rssMiB)} MiB`]),
+      ['  highest RSS per phase', Object.entries(r.memory.peakByPhaseMiB).map(([phase, mib]) => `${phase} ${fmt(mib)}`).join(' · ') + ' MiB'],
       ['bare SQL floor (same rows)', `${fmtMs(r.overhead.floorMs)} for ${fmtInt(r.overhead.floorRows)} rows`],
       ['engine overhead: converge ÷ floor', fmt(r.overhead.ratio, 2)],
       ['stricter floor (500 rows per transaction)', `${fmtMs(r.overhead.batchedFloorMs)}; converge ÷ it = ${fmt(r.overhead.batchedRatio, 1)}`],
