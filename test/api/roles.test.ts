@@ -192,6 +192,17 @@ describe.each(storeKinds)('API roles on %s', (kind) => {
         { method: 'POST', path: '/v1/bookings', body: { spaceId: spaceB, organiserId: adaBooking.organiserId, start: hoursFromNow(5), end: hoursFromNow(6) }, key: admin },
         { status: 400, error: 'validation', field: 'spaceId' },
       );
+      // B's person as organiser of a booking in A: refused on create and on change, nothing written.
+      await expectRefused(
+        h,
+        { method: 'POST', path: '/v1/bookings', body: { spaceId: spaceA, organiserId: bookingB.organiserId, start: hoursFromNow(5), end: hoursFromNow(6) }, key: admin },
+        { status: 400, error: 'validation', field: 'organiserId', mentions: [bookingB.organiserId, 'POST /v1/people'] },
+      );
+      await expectRefused(
+        h,
+        { method: 'PATCH', path: `/v1/bookings/${adaBooking.id}`, body: { organiserId: bookingB.organiserId }, key: admin },
+        { status: 400, error: 'validation', field: 'organiserId', mentions: [bookingB.organiserId] },
+      );
       await expectRefused(h, { method: 'POST', path: '/v1/mappings', body: { spaceId: spaceB, integrationId: h.integrationId, targetRef: 'ag-parking' }, key: admin }, { status: 400, error: 'validation', field: 'spaceId' });
       await expectRefused(h, { method: 'POST', path: `/v1/people/${bookingB.organiserId}/pins/regenerate`, body: { integrationId: h.integrationId }, key: h.keys.host }, { status: 404, error: 'not_found' });
       await expectRefused(h, { method: 'PATCH', path: `/v1/organisations/${orgB}`, body: { name: 'Taken over' }, key: admin }, { status: 404, error: 'not_found' });

@@ -114,7 +114,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
     const body = req.body;
     const organisationId = organisationOf(req.principal, body.organisationId);
     if (!body.organiserId === !body.organiser) throw badRequest('organiserId', 'give exactly one of organiserId or organiser {name, email}');
-    const space = await spaceWithZone(db, organisationId, body.spaceId, 'spaceId');
+    const space = await spaceWithZone(db, organisationId, body.spaceId, 'spaceId', body.organiserId);
     const window = readWindow(body, space.timeZone);
     if (body.externalId) {
       const clash = await db
@@ -130,7 +130,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
     const now = Date.now();
     const booking = await db.transaction().execute(async (trx) => {
       const organiserId = body.organiserId
-        ? (await personInOrg(trx, organisationId, body.organiserId, 'organiserId')).id
+        ? foundOrganiser(space, body.organiserId)
         : await findOrCreatePerson(trx, organisationId, body.organiser!);
       const inviteeIds = await resolveInvitees(trx, organisationId, body.inviteeIds, body.invitees);
       const row: Row<'bookings'> = {
@@ -164,7 +164,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
     const before = await visibleBooking(db, req.principal, req.params.id);
     const body = req.body;
     const organisationId = before.organisationId;
-    const space = await spaceWithZone(db, organisationId, body.spaceId ?? before.spaceId, 'spaceId');
+    const space = await spaceWithZone(db, organisationId, body.spaceId ?? before.spaceId, 'spaceId', body.organiserId);
     const timesGiven = [body.start, body.end, body.startLocal, body.endLocal].some((v) => v !== undefined);
     let startsAt = before.startsAt;
     let endsAt = before.endsAt;
@@ -181,7 +181,7 @@ export const bookingRoutes: RouteModule = (api, app) => {
       endsAt = w.endsAt!;
     }
     const updated = await db.transaction().execute(async (trx) => {
-      const organiserId = body.organiserId ? (await personInOrg(trx, organisationId, body.organiserId, 'organiserId')).id : before.organiserId;
+      const organiserId = body.organiserId ? foundOrganiser(space, body.organiserId) : before.organiserId;
       const oldInvitees = await bookingInvitees(trx, before.id);
       // The organiser is never their own invitee: not when the invitees change, nor when an invitee
       // becomes the organiser and the invitees are kept.
@@ -242,11 +242,24 @@ async function visibleBooking(db: Kysely<Database>, p: Principal, id: string): P
   return booking;
 }
 
-async function spaceWithZone(db: Kysely<Database>, organisationId: string, spaceId: string, field: string) {
+/**
+ * The space a booking names, with its location's time zone. Given `organiserId`, the same round
+ * trip also says whether that person is in the organisation (`organiserFound`), so a write checks
+ * both in one statement.
+ */
+async function spaceWithZone(db: Kysely<Database>, organisationId: string, spaceId: string, field: string, organiserId?: string) {
   const space = await db
     .selectFrom('spaces')
     .innerJoin('locations', 'locations.id', 'spaces.locationId')
     .select(['spaces.id', 'spaces.name', 'locations.timeZone'])
+    .select((eb) =>
+      eb
+        .selectFrom('people')
+        .select('people.id')
+        .where('people.id', '=', organiserId ?? '')
+        .where('people.organisationId', '=', organisationId)
+        .as('organiserFound'),
+    )
     .where('spaces.id', '=', spaceId)
     .where('spaces.organisationId', '=', organisationId)
     .executeTakeFirst();
@@ -254,9 +267,17 @@ async function spaceWithZone(db: Kysely<Database>, organisationId: string, space
   return space;
 }
 
+/** The organiser `spaceWithZone` looked up, or the same 400 as `personInOrg`. */
+function foundOrganiser(space: { organiserFound: string | null }, personId: string): string {
+  if (space.organiserFound === null) throw missingPerson('organiserId', personId);
+  return space.organiserFound;
+}
+
+const missingPerson = (field: string, personId: string) => badRequest(field, `person ${personId} does not exist in this organisation; create them with POST /v1/people`);
+
 async function personInOrg(db: Kysely<Database>, organisationId: string, personId: string, field: string) {
   const person = await db.selectFrom('people').select('id').where('id', '=', personId).where('organisationId', '=', organisationId).executeTakeFirst();
-  if (!person) throw badRequest(field, `person ${personId} does not exist in this organisation; create them with POST /v1/people`);
+  if (!person) throw missingPerson(field, personId);
   return person;
 }
 
