@@ -8,8 +8,6 @@ import { SecretBox, loadMasterKey } from './security/crypto.js';
 import { PinService } from './engine/pins.js';
 import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { TokenBuckets, WindowCounters } from './store/rate-limits.js';
-import { sql, type Kysely } from 'kysely';
-import type { Database } from './store/schema.js';
 import { loadLimits, type Limits } from './security/limits.js';
 import { ChangeFeed, WORK_CHANNEL } from './engine/changes.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
@@ -68,7 +66,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     await store.close();
     throw err;
   }
-  const queue = new WorkQueue(store.db, store.dialect);
+  // On PostgreSQL every queued change is also announced (NOTIFY, delivered at commit) to worker processes.
+  const queue = new WorkQueue(store.db, store.dialect, store.dialect === 'postgres' ? WORK_CHANNEL : undefined);
   const pins = new PinService(store.db, secrets);
   // PINs issued before prefix clashes were checked get their prefixes indexed (once; a no-op after).
   await pins.indexOlderPins();
@@ -97,9 +96,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     notifier.wake();
     callbacks.wake();
   };
-  // On PostgreSQL every change is also announced (NOTIFY, delivered at commit) to worker processes.
-  const announce = store.dialect === 'postgres' ? async (db: Kysely<Database>) => void (await sql`select pg_notify(${WORK_CHANNEL}, '')`.execute(db)) : undefined;
-  const changes = new ChangeFeed(store.db, queue, wakeLoops, announce);
+  const changes = new ChangeFeed(store.db, queue, wakeLoops);
   let stopListening: (() => Promise<void>) | null = null;
   const app: App = {
     store,

@@ -16,6 +16,12 @@ export class WorkQueue {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: StoreDialect,
+    /**
+     * PostgreSQL: the NOTIFY channel other processes listen on. A write asked to `announce` sends the
+     * NOTIFY in its own statement, so it is delivered when the write's transaction commits, never
+     * before, and costs no round trip of its own.
+     */
+    private readonly announceOn?: string,
   ) {}
 
   private least(a: string, b: string) {
@@ -30,26 +36,26 @@ export class WorkQueue {
   async enqueue(
     integrationId: string,
     personIds: Iterable<string>,
-    opts: { dueAt?: number; verify?: boolean; db?: Kysely<Database> } = {},
+    opts: { dueAt?: number; verify?: boolean; db?: Kysely<Database>; announce?: boolean } = {},
   ): Promise<void> {
     const ids = [...new Set(personIds)];
     if (ids.length === 0) return;
     const rows = sql`select ${integrationId} as integration_id, p.value as person_id from ${this.eachOf(ids)}`;
-    await this.upsert(opts.db ?? this.db, rows, opts.dueAt ?? Date.now(), opts.verify ? 1 : 0);
+    await this.upsert(opts.db ?? this.db, rows, opts.dueAt ?? Date.now(), opts.verify ? 1 : 0, opts.announce ?? false);
   }
 
   /**
    * `enqueue` for every live integration of an organisation (active, or revoking), in one statement:
    * a booking write is a dozen statements, and looking the integrations up first was one of them.
    */
-  async enqueueForOrganisation(organisationId: string, personIds: Iterable<string>, opts: { db?: Kysely<Database> } = {}): Promise<void> {
+  async enqueueForOrganisation(organisationId: string, personIds: Iterable<string>, opts: { db?: Kysely<Database>; announce?: boolean } = {}): Promise<void> {
     const ids = [...new Set(personIds)];
     if (ids.length === 0) return;
     const rows = sql`
       select i.id as integration_id, p.value as person_id
       from integrations i cross join ${this.eachOf(ids)}
       where i.organisation_id = ${organisationId} and i.status <> 'disconnected'`;
-    await this.upsert(opts.db ?? this.db, rows, Date.now(), 0);
+    await this.upsert(opts.db ?? this.db, rows, Date.now(), 0, opts.announce ?? false);
   }
 
   /** The ids as a table `p(value)`, from one JSON parameter however many there are. */
@@ -62,15 +68,22 @@ export class WorkQueue {
    * Queues the (integration_id, person_id) pairs `rows` selects. A pair already queued keeps the
    * earlier due time and the stronger verify, and its generation moves on, so a sync in flight
    * knows it is out of date. (`where true`: SQLite's parser needs a WHERE before ON CONFLICT.)
+   * With `announce` on PostgreSQL the upsert is a data-modifying CTE of a `select pg_notify`: one
+   * statement, and PostgreSQL runs a CTE's insert exactly once whether or not the select reads it.
    */
-  private async upsert(db: Kysely<Database>, rows: RawBuilder<unknown>, dueAt: number, verify: 0 | 1): Promise<void> {
-    await sql`
+  private async upsert(db: Kysely<Database>, rows: RawBuilder<unknown>, dueAt: number, verify: 0 | 1, announce: boolean): Promise<void> {
+    const upsert = sql`
       insert into sync_work (integration_id, person_id, due_at, generation, attempts, verify)
       select w.integration_id, w.person_id, ${dueAt}, 1, 0, ${verify} from (${rows}) w where true
       on conflict (integration_id, person_id) do update set
         due_at = ${this.least('sync_work.due_at', 'excluded.due_at')},
         generation = sync_work.generation + 1,
-        verify = ${this.greatest('sync_work.verify', 'excluded.verify')}`.execute(db);
+        verify = ${this.greatest('sync_work.verify', 'excluded.verify')}`;
+    if (announce && this.dialect === 'postgres' && this.announceOn) {
+      await sql`with queued as (${upsert} returning 1) select pg_notify(${this.announceOn}, '')`.execute(db);
+    } else {
+      await upsert.execute(db);
+    }
   }
 
   /**
