@@ -2,6 +2,7 @@
  * Composition root: opens the store, runs migrations and wires the engine. The HTTP server, the CLI
  * and the tests all start from here, so they run the same Lockstep.
  */
+import { sql } from 'kysely';
 import { openStore, type Store } from './store/db.js';
 import { WorkQueue } from './store/work.js';
 import { SecretBox, loadMasterKey } from './security/crypto.js';
@@ -10,6 +11,7 @@ import { SyncEngine, type EngineOptions } from './engine/runner.js';
 import { TokenBuckets, WindowCounters } from './store/rate-limits.js';
 import { loadLimits, type Limits } from './security/limits.js';
 import { ChangeFeed, WORK_CHANNEL } from './engine/changes.js';
+import { ApiKeys, KEYS_CHANNEL } from './api/auth.js';
 import { Notifier, type NotifierSettings } from './notify/notifier.js';
 import { smtpTransport } from './notify/transport.js';
 import { httpSmsGateway } from './notify/sms.js';
@@ -46,6 +48,8 @@ export interface App {
   callbacks: CallbackDispatcher;
   /** Polls booking feeds (iCal sources); `wake()` after a source is added or changed. */
   sources: FeedPoller;
+  /** API keys: who a key speaks for (remembered briefly), and revoking one everywhere. */
+  apiKeys: ApiKeys;
   /** Store-backed attempt counters (brute-force limits that hold across API nodes). */
   counters: WindowCounters;
   limits: Limits;
@@ -107,6 +111,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     changes,
     notifier,
     callbacks,
+    apiKeys: new ApiKeys(store.db, secrets, {
+      ...(store.dialect === 'postgres' ? { announceRevoke: async () => void (await sql`select pg_notify(${KEYS_CHANNEL}, '')`.execute(store.db)) } : {}),
+    }),
     counters: new WindowCounters(store.db),
     limits: { ...loadLimits(), ...options.limits },
     sources: null as unknown as FeedPoller, // set below: the poller writes through the app

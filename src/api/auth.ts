@@ -51,34 +51,89 @@ export async function createApiKey(
 }
 
 /**
+ * Looks API keys up, and remembers a known key's principal for a few seconds: every request is
+ * authenticated, and on PostgreSQL that lookup was a round trip of its own on each one.
+ *
+ * A revoke forgets the key here at once and, on PostgreSQL, announces it on `KEYS_CHANNEL`; every
+ * process serving the API listens there and forgets all it remembers (also when its listening
+ * connection comes back after a drop, as it may have missed one). So a revoked key stops working
+ * everywhere at once; `rememberMs` only bounds the time a process whose listener is down may
+ * still let it in. Unknown keys are never remembered: each guess still reaches the store and the
+ * brute-force count.
+ */
+export class ApiKeys {
+  private readonly known = new Map<string, { principal: Principal; until: number }>();
+  /** Moves on with every "forget"; a lookup that started before one must not be remembered. */
+  private generation = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+    private readonly opts: { rememberMs?: number; maxRemembered?: number; announceRevoke?: () => Promise<void> } = {},
+  ) {}
+
+  /** The principal an API key speaks for, or null when it is unknown or revoked (API and web log-in share this). */
+  async principalFor(key: string, now = Date.now()): Promise<Principal | null> {
+    const keyHash = hashApiKey(this.secrets, key);
+    const hit = this.known.get(keyHash);
+    if (hit && hit.until > now) return hit.principal;
+    const generation = this.generation;
+    const row = await this.db
+      .selectFrom('apiKeys')
+      .select(['id', 'role', 'organisationId', 'personId'])
+      .where('keyHash', '=', keyHash)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    if (!row) {
+      this.known.delete(keyHash);
+      return null;
+    }
+    const principal: Principal = { keyId: row.id, role: row.role, organisationId: row.organisationId, personId: row.personId };
+    if (generation === this.generation) this.remember(keyHash, principal, now);
+    return principal;
+  }
+
+  /** Revokes a key: in the store, here, and (PostgreSQL) in every other process. */
+  async revoke(keyId: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('apiKeys').set({ revokedAt: now }).where('id', '=', keyId).execute();
+    this.forgetAll();
+    await this.opts.announceRevoke?.();
+  }
+
+  /** Drops every remembered principal (a key was revoked somewhere). */
+  forgetAll(): void {
+    this.generation++;
+    this.known.clear();
+  }
+
+  private remember(keyHash: string, principal: Principal, now: number): void {
+    const max = this.opts.maxRemembered ?? 10_000;
+    if (this.known.size >= max) this.known.delete(this.known.keys().next().value!);
+    this.known.set(keyHash, { principal, until: now + (this.opts.rememberMs ?? 10_000) });
+  }
+}
+
+/** Processes serving the API hear of revoked keys on this channel (PostgreSQL); see `ApiKeys`. */
+export const KEYS_CHANNEL = 'lockstep_api_keys';
+
+/**
  * The API-key hook. `onUnknownKey` counts a failed attempt (brute-force limit) and may throw a 429
  * instead of the 401.
  */
-export function authenticate(db: Kysely<Database>, secrets: SecretBox, onUnknownKey?: (request: FastifyRequest) => Promise<void>) {
+export function authenticate(keys: ApiKeys, onUnknownKey?: (request: FastifyRequest) => Promise<void>) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
       throw new ApiError(401, 'unauthorized', 'send an API key as "Authorization: Bearer <key>" (create one with `lockstep api-key create`)');
     }
-    const principal = await principalForKey(db, secrets, match[1]);
+    const principal = await keys.principalFor(match[1]!);
     if (!principal) {
       await onUnknownKey?.(request);
       throw new ApiError(401, 'unauthorized', 'this API key is unknown or revoked');
     }
     request.principal = principal;
   };
-}
-
-/** The principal an API key speaks for, or null when it is unknown or revoked (API and web log-in share this). */
-export async function principalForKey(db: Kysely<Database>, secrets: SecretBox, key: string): Promise<Principal | null> {
-  const row = await db
-    .selectFrom('apiKeys')
-    .select(['id', 'role', 'organisationId', 'personId'])
-    .where('keyHash', '=', hashApiKey(secrets, key))
-    .where('revokedAt', 'is', null)
-    .executeTakeFirst();
-  return row ? { keyId: row.id, role: row.role, organisationId: row.organisationId, personId: row.personId } : null;
 }
 
 export function requireRole(principal: Principal, minimum: Role): void {

@@ -5,7 +5,7 @@ import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../app.js';
-import { authenticate } from './auth.js';
+import { authenticate, KEYS_CHANNEL } from './auth.js';
 import { registerErrorHandler } from './errors.js';
 import type { Api } from './types.js';
 import { venueRoutes } from './routes/venues.js';
@@ -84,8 +84,14 @@ export async function buildServer(app: App, opts: { logger?: FastifyServerOption
     return { ok: true };
   });
 
+  // Another process revoked a key (PostgreSQL): forget every remembered principal (see ApiKeys).
+  if (app.store.listen) {
+    const stopListening = await app.store.listen(KEYS_CHANNEL, () => app.apiKeys.forgetAll());
+    server.addHook('onClose', async () => stopListening());
+  }
+
   await server.register(async (scoped) => {
-    scoped.addHook('onRequest', authenticate(app.store.db, app.secrets, (req) => refuseGuesser(app, req.ip)));
+    scoped.addHook('onRequest', authenticate(app.apiKeys, (req) => refuseGuesser(app, req.ip)));
     // Before validation: a NUL anywhere in the request is a 400 naming the field (see text-input.ts).
     scoped.addHook('preValidation', async (req) => refuseNul({ params: req.params, query: req.query, body: req.body }));
     for (const mod of routeModules) mod(scoped as unknown as Api, app);

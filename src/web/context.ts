@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import type { Api } from '../api/types.js';
-import { atLeast, principalForKey, type Principal, type Role } from '../api/auth.js';
+import { atLeast, type Principal, type Role } from '../api/auth.js';
 import { formatLocal } from '../domain/time.js';
 import { page, type FrameInfo } from './layout.js';
 import type { SafeHtml } from './html.js';
@@ -55,7 +55,7 @@ declare module 'fastify' {
 export async function loadContext(req: FastifyRequest, reply: FastifyReply, app: App, server: Api): Promise<WebContext | null> {
   const session = readSession(req, app.secrets);
   if (!session) return null;
-  const principal = await principalForKey(app.store.db, app.secrets, session.key);
+  const principal = await app.apiKeys.principalFor(session.key);
   if (!principal) return null;
   const db = app.store.db;
   let orgs: { id: string; name: string }[] = [];

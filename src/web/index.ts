@@ -9,7 +9,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import type { Api } from '../api/types.js';
-import { principalForKey, type Role } from '../api/auth.js';
+import type { Role } from '../api/auth.js';
 import { html } from './html.js';
 import { CSS, csrfField, page } from './layout.js';
 import { loadContext, need, WebError, type WebContext } from './context.js';
@@ -122,7 +122,7 @@ export async function registerWeb(web: Api, server: Api, app: App): Promise<void
       return reply.status(403).type('text/html; charset=utf-8').send(loginPage(loginCsrf(req, reply), { error: 'Your log-in form expired. Please try again.' }));
     }
     const key = typeof body.key === 'string' ? body.key.trim() : '';
-    const principal = key ? await principalForKey(app.store.db, app.secrets, key) : null;
+    const principal = key ? await app.apiKeys.principalFor(key) : null;
     if (!principal) {
       // The same brute-force count as the API: one budget per address, whichever door is tried.
       const wait = await overLimit(app, `auth-fail:${req.ip}`, app.limits.failedAuth);

@@ -181,6 +181,28 @@ describe('several workers on one PostgreSQL', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  it('a key revoked through one API node is refused at once by another that had just let it in', async () => {
+    const secret = 'd'.repeat(64);
+    h = await startHarness('postgres', { secretKey: secret });
+    const nodeB = await createApp({ databaseUrl: h.database.url, secretKey: secret });
+    extra.push(nodeB);
+    const apiB = await buildServer(nodeB);
+    servers.push(apiB);
+    const urlB = await apiB.listen({ port: 0, host: '127.0.0.1' });
+    const key = (await h.call('POST', '/v1/api-keys', { role: 'host', name: 'temp desk' }, h.keys.admin)).body;
+    const onB = () => fetch(`${urlB}/v1/bookings`, { headers: { authorization: `Bearer ${key.key}` } }).then((r) => r.status);
+    expect(await onB()).toBe(200); // node B now remembers the key's principal (for 10 s)
+    expect((await h.call('DELETE', `/v1/api-keys/${key.id}`, undefined, h.keys.admin)).status).toBe(204);
+    // The revoke's NOTIFY reaches B well within the 10 s it would otherwise remember the key.
+    const t0 = Date.now();
+    let status = await onB();
+    while (status === 200 && Date.now() - t0 < 3_000) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await onB();
+    }
+    expect(status).toBe(401);
+  });
+
   /** 20 people booked on two Nuki locks, synced by two workers; returns the 429s the workers saw. */
   const nukiRun = async (rateLimitPerMinute: number) => {
     const secret = 'c'.repeat(64);

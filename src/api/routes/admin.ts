@@ -50,7 +50,7 @@ export const adminRoutes: RouteModule = (api, app) => {
     if (!key) throw notFound('api key', req.params.id);
     if (req.principal.role !== 'platform-admin' && key.organisationId !== req.principal.organisationId) throw notFound('api key', req.params.id);
     if (key.role === 'platform-admin' && req.principal.role !== 'platform-admin') throw forbidden('only a platform admin can revoke platform-admin keys');
-    await db.updateTable('apiKeys').set({ revokedAt: Date.now() }).where('id', '=', key.id).execute();
+    await app.apiKeys.revoke(key.id);
     await writeAudit(db, { organisationId: key.organisationId, actor: req.principal.keyId, action: 'api-key.revoked', subjectType: 'api-key', subjectId: key.id });
     return reply.status(204).send();
   });
