@@ -41,6 +41,28 @@ export interface ProviderCapabilities {
   independentGrants?: boolean;
 }
 
+/**
+ * An adapter's capabilities, naming only those it has: every other one is false (and
+ * `independentGrants` unset), so a provider folder states what is particular to it.
+ */
+export function capabilities(has: Partial<ProviderCapabilities>): ProviderCapabilities {
+  return Object.freeze({
+    accessGroups: false,
+    providerUsers: false,
+    membershipWindows: false,
+    pinOnUser: false,
+    pinOnLock: false,
+    offlineAlgorithmicPin: false,
+    mobileCredential: false,
+    urlKey: false,
+    pulseOpen: false,
+    revocable: false,
+    updatableGrants: false,
+    issuesCredentials: false,
+    ...has,
+  });
+}
+
 export interface PinRules {
   /** Length Lockstep generates. */
   length: number;

@@ -13,6 +13,7 @@ import {
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -50,19 +51,13 @@ export interface DemoAdapterOptions extends ProviderTransport {
   apiKey: string;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+const CAPABILITIES = capabilities({
   accessGroups: true,
   providerUsers: true,
   membershipWindows: true,
   pinOnUser: true,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
   // POST/PATCH/DELETE /api/users/:id/memberships[/:membershipId]: one resource per membership.
   independentGrants: true,
 });

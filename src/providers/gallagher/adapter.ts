@@ -23,6 +23,7 @@ import {
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -76,19 +77,13 @@ export interface GallagherAdapterOptions extends ProviderTransport {
   divisionHref: string;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+const CAPABILITIES = capabilities({
   accessGroups: true,
   providerUsers: true,
   membershipWindows: true,
   pinOnUser: true,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 /**

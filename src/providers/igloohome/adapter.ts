@@ -22,6 +22,7 @@ import {
   type ObservedUser,
   type PinRules,
   type ProviderAdapter,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -60,18 +61,9 @@ export interface IgloohomeAdapterOptions extends ProviderTransport {
 /** Scopes Lockstep needs (igloohome's Cognito resource-server scopes). */
 export const IGLOOHOME_SCOPES = ['igloohomeapi/get-devices', 'igloohomeapi/algopin-hourly', 'igloohomeapi/algopin-daily'];
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
-  accessGroups: false,
-  providerUsers: false,
+const CAPABILITIES = capabilities({
   membershipWindows: true,
-  pinOnUser: false,
-  pinOnLock: false,
   offlineAlgorithmicPin: true,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
-  revocable: false,
-  updatableGrants: false,
   issuesCredentials: true,
 });
 

@@ -20,6 +20,7 @@ import {
   type ObservedUser,
   type PinRules,
   type ProviderAdapter,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -66,13 +67,8 @@ export interface InletAdapterOptions extends ProviderTransport {
   delivery?: InletDelivery;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
-  accessGroups: false,
-  providerUsers: false,
+const CAPABILITIES = capabilities({
   membershipWindows: true,
-  pinOnUser: false,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
   mobileCredential: true,
   urlKey: true,
   pulseOpen: true,

@@ -16,6 +16,7 @@ import {
   type ObservedGrant,
   type PinRules,
   type ProviderAdapter,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -44,19 +45,11 @@ export interface NukiAdapterOptions extends ProviderTransport {
   apiToken: string;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
-  accessGroups: false,
-  providerUsers: false,
+const CAPABILITIES = capabilities({
   membershipWindows: true,
-  pinOnUser: false,
   pinOnLock: true,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 /** Keypad codes: 6 digits, 1–9 only (the keypad has no 0), not starting with 12. */

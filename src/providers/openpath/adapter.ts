@@ -18,7 +18,7 @@ import {
   type ObservedUser,
   type PinRules,
   type ProviderAdapter,
-  type ProviderCapabilities,
+  capabilities,
   type ProviderIdentity,
   type ProviderTransport,
 } from '../types.js';
@@ -58,19 +58,12 @@ export interface OpenpathAdapterOptions extends ProviderTransport {
   mobileCredential: boolean;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+const CAPABILITIES = capabilities({
   accessGroups: true,
   providerUsers: true,
-  membershipWindows: false,
-  pinOnUser: false,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
   mobileCredential: true,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 /** Not used (no PINs are written to Alta); required by the interface. */

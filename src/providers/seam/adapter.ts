@@ -26,6 +26,7 @@ import {
   type ObservedUser,
   type PinRules,
   type ProviderAdapter,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -81,19 +82,11 @@ export interface SeamAdapterOptions extends ProviderTransport {
   actionAttemptWaitMs?: number;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
-  accessGroups: false,
-  providerUsers: false,
+const CAPABILITIES = capabilities({
   membershipWindows: true,
-  pinOnUser: false,
   pinOnLock: true,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 /**

@@ -19,6 +19,7 @@ import {
   type ObservedGrant,
   type ObservedUser,
   type PinRules,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type ProviderTransport,
@@ -59,19 +60,13 @@ const PAGE_SIZE = 100;
 /** Stop following cursors after this many pages: a provider bug must not loop us forever. */
 const MAX_PAGES = 1000;
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+const CAPABILITIES = capabilities({
   accessGroups: true,
   providerUsers: true,
   membershipWindows: true,
   pinOnUser: true,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 /** Assumed: 4–8 digits, unique per site, no reserved prefix; trivial codes refused (Lockstep never makes those). */

@@ -15,6 +15,7 @@ import {
   type ObservedUser,
   type PinRules,
   type ProviderAdapter,
+  capabilities,
   type ProviderCapabilities,
   type ProviderIdentity,
   type TargetKind,
@@ -51,19 +52,13 @@ export interface WebhookAdapterOptions extends ProviderTransport {
   now?: () => number;
 }
 
-const CAPABILITIES: ProviderCapabilities = Object.freeze({
+const CAPABILITIES = capabilities({
   accessGroups: true,
   providerUsers: true,
   membershipWindows: true,
   pinOnUser: true,
-  pinOnLock: false,
-  offlineAlgorithmicPin: false,
-  mobileCredential: false,
-  urlKey: false,
-  pulseOpen: false,
   revocable: true,
   updatableGrants: true,
-  issuesCredentials: false,
 });
 
 export const WEBHOOK_PIN_MIN = 4;
