@@ -39,7 +39,11 @@ export class WorkQueue {
     opts: { dueAt?: number; verify?: boolean; db?: Kysely<Database>; announce?: boolean } = {},
   ): Promise<void> {
     const ids = [...new Set(personIds)];
-    if (ids.length === 0) return;
+    if (ids.length === 0) {
+      // Nobody to queue, but the change is still announced (as it was before the NOTIFY moved here).
+      if (opts.announce && this.announceOn) await sql`select pg_notify(${this.announceOn}, '')`.execute(opts.db ?? this.db);
+      return;
+    }
     const rows = sql`select ${integrationId} as integration_id, p.value as person_id from ${this.eachOf(ids)}`;
     await this.upsert(opts.db ?? this.db, rows, opts.dueAt ?? Date.now(), opts.verify ? 1 : 0, opts.announce ?? false);
   }
@@ -79,7 +83,7 @@ export class WorkQueue {
         due_at = ${this.least('sync_work.due_at', 'excluded.due_at')},
         generation = sync_work.generation + 1,
         verify = ${this.greatest('sync_work.verify', 'excluded.verify')}`;
-    if (announce && this.dialect === 'postgres' && this.announceOn) {
+    if (announce && this.announceOn) {
       await sql`with queued as (${upsert} returning 1) select pg_notify(${this.announceOn}, '')`.execute(db);
     } else {
       await upsert.execute(db);
